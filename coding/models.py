@@ -1,0 +1,1 @@
+# The codebook, codings, quotes and memos arrive with the coding workbench issue.
