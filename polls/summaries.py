@@ -1,0 +1,160 @@
+"""Question-by-question summaries of a poll: bases, distributions, scale statistics.
+
+A poll's summaries cost three queries whatever its size: one for the questions
+with their bases, one for every option count, one for every scale-point count.
+The poll page and `export_report` both read them.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from django.db.models import Count, OuterRef, Subquery
+from django.db.models.functions import Coalesce
+
+from polls import stats
+from polls.models import Answer, Option, Poll, Question, Selection
+
+
+@dataclass
+class Row:
+    """One line of a distribution: an option or a scale point."""
+
+    label: str
+    respondents: int
+    percent: float | None
+    value: float | None = None  # the scale point, for scale rows
+    option_id: int | None = None
+    is_other: bool = False
+
+
+@dataclass
+class QuestionSummary:
+    question: Question
+    answered: int
+    total: int
+    rows: list[Row] = field(default_factory=list)
+    selections: int | None = None  # multi-choice: options chosen in all
+    mean: float | None = None
+    median: float | None = None
+
+    @property
+    def kind(self) -> str:
+        return self.question.kind
+
+    @property
+    def row_kind(self) -> str:
+        return "value" if self.kind == Question.Kind.SCALE else "option"
+
+
+def _count_subquery(model, **filters):
+    """COUNT(*) of `model` rows matching filters, as a correlated subquery."""
+    qs = model.objects.filter(**filters).order_by().values(*filters)
+    qs = qs.annotate(n=Count("pk")).values("n")
+    return Coalesce(Subquery(qs), 0)
+
+
+def questions_with_bases(poll: Poll):
+    """The poll's questions, each annotated with `answered` and `selections`.
+
+    Subqueries rather than joins: joining answers and selections in one query
+    would multiply rows and make each count depend on the other.
+    """
+    return (
+        poll.questions.order_by("position")
+        .prefetch_related("options")
+        .annotate(
+            answered=_count_subquery(Answer, question=OuterRef("pk")),
+            selection_count=_count_subquery(Selection, answer__question=OuterRef("pk")),
+        )
+    )
+
+
+def summarise_poll(poll: Poll) -> list[QuestionSummary]:
+    total = poll.respondents.count()
+    questions = list(questions_with_bases(poll))
+    option_counts = _option_counts(poll)
+    scale_counts = _scale_counts(poll)
+    return [_summarise(q, total, option_counts, scale_counts.get(q.pk, {})) for q in questions]
+
+
+def _option_counts(poll: Poll) -> dict[int, int]:
+    # Selections are unique per (answer, option) and answers per (question,
+    # respondent), so counting selections counts distinct respondents.
+    rows = (
+        Option.objects.filter(question__poll=poll)
+        .annotate(n=Count("selections"))
+        .values_list("pk", "n")
+    )
+    return dict(rows)
+
+
+def _scale_counts(poll: Poll) -> dict[int, dict[float, int]]:
+    rows = (
+        Answer.objects.filter(question__poll=poll, question__kind=Question.Kind.SCALE)
+        .exclude(value=None)
+        .values_list("question_id", "value")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    counts: dict[int, dict[float, int]] = defaultdict(dict)
+    for question_id, value, n in rows:
+        counts[question_id][value] = n
+    return counts
+
+
+def _summarise(question, total, option_counts, scale_counts) -> QuestionSummary:
+    summary = QuestionSummary(question=question, answered=question.answered, total=total)
+    if question.kind == Question.Kind.SCALE:
+        _fill_scale(summary, scale_counts)
+    elif question.is_choice:
+        summary.rows = [
+            Row(
+                label=o.text,
+                respondents=option_counts.get(o.pk, 0),
+                percent=stats.percent(option_counts.get(o.pk, 0), summary.answered),
+                option_id=o.pk,
+                is_other=o.is_other,
+            )
+            for o in question.options.all()
+        ]
+        if question.kind == Question.Kind.MULTI_CHOICE:
+            summary.selections = question.selection_count
+    return summary
+
+
+def scale_points(question: Question, counts: dict[float, int]) -> list[float]:
+    """Every point of the scale, so that points nobody chose still get a row."""
+    points = set(counts)
+    if question.scale_min is not None and question.scale_max is not None:
+        points.update(range(question.scale_min, question.scale_max + 1))
+    return sorted(points)
+
+
+def _fill_scale(summary: QuestionSummary, counts: dict[float, int]) -> None:
+    question = summary.question
+    summary.mean = stats.mean_from_counts(counts)
+    summary.median = stats.median_from_counts(counts)
+    summary.rows = [
+        Row(
+            label=_point_label(question, point),
+            respondents=counts.get(point, 0),
+            percent=stats.percent(counts.get(point, 0), summary.answered),
+            value=point,
+        )
+        for point in scale_points(question, counts)
+    ]
+
+
+def format_number(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else str(value)
+
+
+def _point_label(question: Question, point: float) -> str:
+    label = format_number(point)
+    if point == question.scale_min and question.scale_min_label:
+        return f"{label} ({question.scale_min_label})"
+    if point == question.scale_max and question.scale_max_label:
+        return f"{label} ({question.scale_max_label})"
+    return label
