@@ -1,7 +1,8 @@
 """Question-by-question summaries of a poll: bases, distributions, scale statistics.
 
-A poll's summaries cost three queries whatever its size: one for the questions
-with their bases, one for every option count, one for every scale-point count.
+A poll's summaries cost five queries whatever its size: the respondent count,
+the questions with their bases, their options, every option count and every
+scale-point count.
 The poll page and `export_report` both read them.
 """
 

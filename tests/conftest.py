@@ -1,0 +1,60 @@
+"""The test cast: alice leads the project, bob codes, vera views, charlie is an outsider."""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib.auth import get_user_model
+
+from polls.models import Membership, Project
+from tests.factories import make_poll
+
+PASSWORD = "correct-horse-battery"
+
+
+def _user(username: str):
+    return get_user_model().objects.create_user(username, password=PASSWORD)
+
+
+@pytest.fixture
+def project(db):
+    return Project.objects.create(name="Care Review polling")
+
+
+@pytest.fixture
+def alice(project):
+    user = _user("alice")
+    Membership.objects.create(project=project, user=user, role=Membership.Role.LEAD)
+    return user
+
+
+@pytest.fixture
+def bob(project):
+    user = _user("bob")
+    Membership.objects.create(project=project, user=user, role=Membership.Role.CODER)
+    return user
+
+
+@pytest.fixture
+def vera(project):
+    user = _user("vera")
+    Membership.objects.create(project=project, user=user, role=Membership.Role.VIEWER)
+    return user
+
+
+@pytest.fixture
+def charlie(db):
+    """A lead of another project."""
+    user = _user("charlie")
+    other = Project.objects.create(name="Someone else's project")
+    Membership.objects.create(project=other, user=user, role=Membership.Role.LEAD)
+    return user
+
+
+@pytest.fixture
+def poll(project):
+    return make_poll(project)
+
+
+def login(client, user):
+    client.force_login(user)
+    return client
