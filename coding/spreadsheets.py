@@ -17,7 +17,7 @@ from openpyxl.utils import get_column_letter
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\0")
 XLSX_CELL_LIMIT = 32_767
-SHEET_NAME_FORBIDDEN = str.maketrans({c: "_" for c in "[]:*?/\\"})
+SHEET_NAME_FORBIDDEN = str.maketrans(dict.fromkeys("[]:*?/\\", "_"))
 
 
 def safe_text(value: str) -> str:

@@ -171,7 +171,9 @@ def _columns(seed: Seed) -> list[tuple[str, str, dict, object]]:
             for k, option in enumerate(options, start=1):
                 label = f"{text} - Selected Choice - {option}"
                 getter = _ticked(qid, option)
-                columns.append((f"{qid}_{k}", label, {"ImportId": import_id, "choiceId": str(k)}, getter))
+                columns.append(
+                    (f"{qid}_{k}", label, {"ImportId": import_id, "choiceId": str(k)}, getter)
+                )
         else:
             label = f"{text} - Selected Choice" if q.get("other") else text
             columns.append((qid, label, {"ImportId": import_id}, _joined(qid, options)))
@@ -218,19 +220,24 @@ def qualtrics_export(seed: Seed, rng_seed: int = 2021) -> bytes:
     writer.writerow([c for c, _, _ in METADATA] + [c[0] for c in columns] + attributes)
     writer.writerow([label for _, label, _ in METADATA] + [c[1] for c in columns] + attributes)
     writer.writerow(
-        [json.dumps({"ImportId": i}) for _, _, i in METADATA]
-        + [json.dumps(c[2]) for c in columns]
-        + [json.dumps({"ImportId": a}) for a in attributes]
+        [json.dumps({"ImportId": i}, separators=(",", ":")) for _, _, i in METADATA]
+        + [json.dumps(c[2], separators=(",", ":")) for c in columns]
+        + [json.dumps({"ImportId": a}, separators=(",", ":")) for a in attributes]
     )
     rows = [
-        _metadata(seed, rng, rid, preview=False) + [c[3](cells) for c in columns]
+        _metadata(seed, rng, rid, preview=False)
+        + [c[3](cells) for c in columns]
         + [cells.get(a, "") for a in attributes]
         for rid, cells in zip(people.ids, people.cells, strict=True)
     ]
     for _ in range(seed.meta.get("previews", 0)):
         fake = people.cells[rng.randrange(len(people.cells))]  # a realistic-looking test run
-        rows.insert(rng.randrange(len(rows) + 1), _metadata(seed, rng, _response_id(rng), True)
-                    + [c[3](fake) for c in columns] + [""] * len(attributes))
+        rows.insert(
+            rng.randrange(len(rows) + 1),
+            _metadata(seed, rng, _response_id(rng), True)
+            + [c[3](fake) for c in columns]
+            + [""] * len(attributes),
+        )
     writer.writerows(rows)
     return out.getvalue().encode("utf-8")
 
@@ -245,8 +252,18 @@ def _metadata(seed: Seed, rng, response_id: str, preview: bool) -> list[str]:
     end = start + timedelta(seconds=duration)
     stamp = "%Y-%m-%d %H:%M:%S"
     status, channel = ("Survey Preview", "preview") if preview else ("IP Address", "anonymous")
-    return [start.strftime(stamp), end.strftime(stamp), status, "100", str(duration), "True",
-            end.strftime(stamp), response_id, channel, "EN-GB"]
+    return [
+        start.strftime(stamp),
+        end.strftime(stamp),
+        status,
+        "100",
+        str(duration),
+        "True",
+        end.strftime(stamp),
+        response_id,
+        channel,
+        "EN-GB",
+    ]
 
 
 def schema(seed: Seed) -> dict:

@@ -43,9 +43,7 @@ def import_file(
     schema: dict | None = None,
     user=None,
 ) -> ImportResult:
-    survey = importers.read_survey(
-        data, filename, format=format, include_previews=include_previews
-    )
+    survey = importers.read_survey(data, filename, format=format, include_previews=include_previews)
     specs = importers.infer_specs(survey, schema)
     answers = importers.interpret(survey, specs)
     poll = load_poll(project, survey, specs, answers, fields, user)

@@ -93,7 +93,9 @@ class Poll(models.Model):
     class Meta:
         ordering = ["opened", "title"]
         constraints = [
-            models.UniqueConstraint(fields=["project", "title"], name="poll_title_unique_in_project")
+            models.UniqueConstraint(
+                fields=["project", "title"], name="poll_title_unique_in_project"
+            )
         ]
 
     def __str__(self) -> str:
@@ -124,7 +126,9 @@ class Question(models.Model):
     class Meta:
         ordering = ["poll", "position"]
         constraints = [
-            models.UniqueConstraint(fields=["poll", "export_id"], name="question_id_unique_in_poll"),
+            models.UniqueConstraint(
+                fields=["poll", "export_id"], name="question_id_unique_in_poll"
+            ),
             models.UniqueConstraint(fields=["poll", "position"], name="question_position_in_poll"),
         ]
 

@@ -133,4 +133,3 @@ def import_cancel(request: HtmxHttpRequest, code: UUID) -> HttpResponse:
     pending.delete()
     messages.info(request, "The upload was discarded; nothing was imported.")
     return redirect("project-detail", code=project_code)
-

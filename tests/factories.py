@@ -19,16 +19,26 @@ def make_poll(project, title="Poll 3", respondents=10) -> Poll:
         for i in range(1, respondents + 1)
     )
     q1 = _question(poll, "Q1", 1, Question.Kind.SINGLE_CHOICE, ["A", "B", "C"])
-    q2 = _question(poll, "Q2", 2, Question.Kind.SCALE, [], scale_min=1, scale_max=5,
-                   scale_min_label="not at all", scale_max_label="very")
+    q2 = _question(
+        poll,
+        "Q2",
+        2,
+        Question.Kind.SCALE,
+        [],
+        scale_min=1,
+        scale_max=5,
+        scale_min_label="not at all",
+        scale_max_label="very",
+    )
     q3 = _question(poll, "Q3", 3, Question.Kind.MULTI_CHOICE, ["X", "Y", "Z"], max_choices=3)
     q4 = _question(poll, "Q4", 4, Question.Kind.FREE_TEXT, [])
     _choices(q1, people, ["A", "A", "A", "A", "B", "B", "B"])
     for person, value in zip(people, [1, 2, 2, 4, 5, 5], strict=False):
         Answer.objects.create(question=q2, respondent=person, value=value)
     _choices(q3, people, [{"X", "Y"}, {"X"}, {"X", "Y", "Z"}, {"X"}, {"Y"}])
-    for person, text in zip(people, ["Time.", "Caseloads are too high", "=cmd|' /C calc'!A0"],
-                            strict=False):
+    for person, text in zip(
+        people, ["Time.", "Caseloads are too high", "=cmd|' /C calc'!A0"], strict=False
+    ):
         Answer.objects.create(question=q4, respondent=person, text=text)
     return poll
 

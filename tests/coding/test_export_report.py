@@ -11,8 +11,14 @@ from coding.reports import QUESTION_COLUMNS, SUMMARY_COLUMNS
 
 def _export(tmp_path, poll, *extra):
     call_command(
-        "export_report", "--project", poll.project.name, "--poll", poll.title,
-        "--out", str(tmp_path), *extra,
+        "export_report",
+        "--project",
+        poll.project.name,
+        "--poll",
+        poll.title,
+        "--out",
+        str(tmp_path),
+        *extra,
     )
 
 
@@ -25,8 +31,25 @@ def test_it_writes_the_contract_columns(tmp_path, poll):
     _export(tmp_path, poll)
     assert _rows(tmp_path / "summary.csv")[0] == SUMMARY_COLUMNS
     assert _rows(tmp_path / "Q1.csv")[0] == QUESTION_COLUMNS
-    assert SUMMARY_COLUMNS == "question,kind,text,answered,total,mean,median,selections".split(",")
-    assert QUESTION_COLUMNS == "question,row_kind,category,parent,respondents,percent,base".split(",")
+    assert SUMMARY_COLUMNS == [
+        "question",
+        "kind",
+        "text",
+        "answered",
+        "total",
+        "mean",
+        "median",
+        "selections",
+    ]
+    assert QUESTION_COLUMNS == [
+        "question",
+        "row_kind",
+        "category",
+        "parent",
+        "respondents",
+        "percent",
+        "base",
+    ]
 
 
 def test_option_rows_keep_the_question_order_and_zero_counts(tmp_path, poll):
@@ -42,8 +65,11 @@ def test_value_rows_cover_every_scale_point(tmp_path, poll):
     _export(tmp_path, poll)
     rows = _rows(tmp_path / "Q2.csv")[1:]
     assert [(r[1], r[2], r[4]) for r in rows] == [
-        ("value", "1", "1"), ("value", "2", "2"), ("value", "3", "0"),
-        ("value", "4", "1"), ("value", "5", "2"),
+        ("value", "1", "1"),
+        ("value", "2", "2"),
+        ("value", "3", "0"),
+        ("value", "4", "1"),
+        ("value", "5", "2"),
     ]
 
 
@@ -58,11 +84,11 @@ def test_summary_gives_bases_scale_statistics_and_selections(tmp_path, poll):
 
 def test_no_cell_starts_a_formula(tmp_path, poll):
     option = poll.questions.get(export_id="Q1").options.get(text="A")
-    option.text = "=HYPERLINK(\"http://evil\",\"x\")"
+    option.text = '=HYPERLINK("http://evil","x")'
     option.save()
     _export(tmp_path, poll)
     cell = _rows(tmp_path / "Q1.csv")[1][2]
-    assert cell == "'=HYPERLINK(\"http://evil\",\"x\")"
+    assert cell == '\'=HYPERLINK("http://evil","x")'
 
 
 def test_xlsx_has_one_sheet_per_table_with_string_cells(tmp_path, poll):
@@ -80,5 +106,12 @@ def test_xlsx_has_one_sheet_per_table_with_string_cells(tmp_path, poll):
 
 def test_it_names_a_missing_poll(tmp_path, poll):
     with pytest.raises(CommandError, match="no poll titled 'Nope'"):
-        call_command("export_report", "--project", poll.project.name, "--poll", "Nope",
-                     "--out", str(tmp_path))
+        call_command(
+            "export_report",
+            "--project",
+            poll.project.name,
+            "--poll",
+            "Nope",
+            "--out",
+            str(tmp_path),
+        )

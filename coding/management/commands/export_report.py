@@ -20,9 +20,7 @@ class Command(BaseCommand):
         parser.add_argument("--format", choices=["csv", "xlsx"], default="csv")
 
     def handle(self, *args, **options) -> None:
-        poll = Poll.objects.filter(
-            project__name=options["project"], title=options["poll"]
-        ).first()
+        poll = Poll.objects.filter(project__name=options["project"], title=options["poll"]).first()
         if poll is None:
             raise CommandError(
                 f"no poll titled {options['poll']!r} in project {options['project']!r}"

@@ -24,12 +24,19 @@ class Command(BaseCommand):
     @transaction.atomic
     def handle(self, *args, **options) -> None:
         users = self._accounts()
-        care = self._project(CARE_REVIEW, "Polls of social workers for the Independent Review "
-                             "of Children's Social Care, 2021.", users)
+        care = self._project(
+            CARE_REVIEW,
+            "Polls of social workers for the Independent Review of Children's Social Care, 2021.",
+            users,
+        )
         for slug in demo.POLLS:
             self._seed_poll(care, demo.load_seed(slug), users["lead"])
-        notes = self._project(ENGAGEMENT, "Notes from the review's engagement sessions with "
-                              "the workforce, to code into areas, themes and sub-themes.", users)
+        notes = self._project(
+            ENGAGEMENT,
+            "Notes from the review's engagement sessions with "
+            "the workforce, to code into areas, themes and sub-themes.",
+            users,
+        )
         self._engagement(notes, users["lead"])
         self.stdout.write("Demo ready. Log in at http://127.0.0.1:8000/ as one of:")
         for username, role in ACCOUNTS:
@@ -81,8 +88,12 @@ class Command(BaseCommand):
             project,
             demo.engagement_export(),
             "engagement_notes.csv",
-            PollFields(title=title, opened=date(2021, 6, 1), closed=date(2021, 9, 30),
-                       population="Professionals"),
+            PollFields(
+                title=title,
+                opened=date(2021, 6, 1),
+                closed=date(2021, 9, 30),
+                population="Professionals",
+            ),
             format="csv",
             user=user,
         )

@@ -1,0 +1,117 @@
+"""The demo reproduces the seed reports: every published base, percentage and mean.
+
+The published figures live beside the counts in fixtures/seeds/*/poll.json and
+are checked here through what a report author touches: `export_report`.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+
+import pytest
+from django.contrib.auth import authenticate, get_user_model
+from django.core.management import call_command
+
+from polls import demo
+from polls.management.commands.demo import ACCOUNTS
+from polls.models import Poll, Project
+from polls.stats import percent
+
+SEED_POLLS = [demo.load_seed(slug) for slug in demo.POLLS]
+
+
+@pytest.fixture(scope="module")
+def demo_db(django_db_setup, django_db_blocker):
+    with django_db_blocker.unblock():
+        call_command("demo", stdout=io.StringIO())
+        yield
+        Project.objects.all().delete()
+        get_user_model().objects.filter(username__in=[u for u, _ in ACCOUNTS]).delete()
+
+
+def _export(tmp_path: Path, title: str) -> dict[str, list[dict]]:
+    call_command(
+        "export_report",
+        "--project",
+        "Care Review polling",
+        "--poll",
+        title,
+        "--out",
+        str(tmp_path),
+        stdout=io.StringIO(),
+    )
+    tables = {}
+    for path in tmp_path.glob("*.csv"):
+        with path.open(encoding="utf-8", newline="") as f:
+            tables[path.stem] = list(csv.DictReader(f))
+    return tables
+
+
+def _places(figure) -> int:
+    return 0 if float(figure).is_integer() else len(str(figure).split(".")[1])
+
+
+@pytest.mark.django_db
+def test_poll_3_has_141_respondents_and_the_published_bases(demo_db, tmp_path):
+    summary = {r["question"]: r for r in _export(tmp_path, SEED_POLLS[0].meta["title"])["summary"]}
+    assert {r["total"] for r in summary.values()} == {"141"}
+    bases = {qid: int(summary[qid]["answered"]) for qid in ("Q1", "Q4", "Q8", "Q12", "Q14", "Q16")}
+    assert bases == {"Q1": 138, "Q4": 129, "Q8": 113, "Q12": 108, "Q14": 129, "Q16": 112}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("seed", SEED_POLLS, ids=lambda s: s.slug)
+def test_every_published_figure_is_reproduced(demo_db, tmp_path, seed):
+    tables = _export(tmp_path, seed.meta["title"])
+    summary = {r["question"]: r for r in tables["summary"]}
+    for q in seed.questions:
+        published, rows, row = q.get("published", {}), tables[q["id"]], summary[q["id"]]
+        if "answered" in published:
+            assert int(row["answered"]) == published["answered"], q["id"]
+        counts = {r["category"]: int(r["respondents"]) for r in rows}
+        base = int(row["answered"])
+        for category, figure in published.get("percent", {}).items():
+            assert percent(counts[category], base, _places(figure)) == figure, (q["id"], category)
+        for band, figure in published.get("bands", {}).items():
+            low, high = (float(x) for x in band.split("-"))
+            n = sum(c for k, c in counts.items() if low <= float(k) <= high)
+            assert percent(n, base, _places(figure)) == figure, (q["id"], band)
+        if "mean" in published:
+            assert round(float(row["mean"]), 1) == published["mean"], q["id"]
+        if "selections" in published:
+            assert int(row["selections"]) == published["selections"], q["id"]
+
+
+@pytest.mark.django_db
+def test_it_is_idempotent_and_logs_in_every_role(demo_db):
+    before = Poll.objects.count()
+    call_command("demo", stdout=io.StringIO())
+    assert Poll.objects.count() == before == len(demo.POLLS) + 1
+    for username in ("lead", "coder", "coder2", "viewer"):
+        assert authenticate(username=username, password="verbatim-demo") is not None
+
+
+@pytest.mark.django_db
+def test_engagement_notes_carry_their_role(demo_db):
+    poll = Poll.objects.get(project__name="Workforce engagement summary")
+    notes = poll.respondents.all()
+    assert notes.count() > 100
+    assert all(n.attributes.get("Role") for n in notes)
+    question = poll.questions.get()
+    assert question.kind == "free_text"
+    assert question.answers.count() == notes.count()
+
+
+def test_free_text_files_match_their_published_bases():
+    for seed in SEED_POLLS:
+        for q in seed.questions:
+            if q["kind"] == "free_text" and "answered" in q.get("published", {}):
+                assert len(seed.texts[q["id"]]) == q["published"]["answered"], (seed.slug, q["id"])
+
+
+def test_seed_json_files_are_well_formed():
+    for slug in demo.POLLS:
+        json.loads((demo.SEEDS / slug / "poll.json").read_text(encoding="utf-8"))
