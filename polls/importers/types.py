@@ -42,6 +42,7 @@ class RawColumn:
     role: str = "main"  # "main" | "choice" (one column per choice) | "other" (other text)
     choice: str = ""  # for role "choice": the choice's text; for "other": the choice id/text
     choice_code: str = ""  # the export's choice id (Qualtrics choiceId), when known
+    index: int | None = None  # 0-based position in the file, so messages can say "column D"
 
 
 @dataclass
