@@ -11,12 +11,12 @@ from dataclasses import dataclass
 from datetime import date
 from itertools import islice
 
-from django.db import transaction
+from django.db import connection, transaction
 
 from polls.importers.types import ImportProblem, ParsedAnswer, QuestionSpec, RawSurvey
 from polls.models import Answer, Option, Poll, Project, Question, Respondent, Selection
 
-BATCH = 2000
+BATCH = 5000
 
 
 @dataclass
@@ -141,14 +141,19 @@ def _add_missing_options(question: Question, spec: QuestionSpec) -> None:
 def _create_respondents(poll: Poll, survey: RawSurvey) -> list[int]:
     """Insert respondents; returns their primary keys in file order."""
     start = poll.respondents.count()
-    objects = (
-        Respondent(poll=poll, export_id=r.export_id, position=start + i, attributes=r.attributes)
-        for i, r in enumerate(survey.respondents, start=1)
+    attributes = Respondent._meta.get_field("attributes")
+    _insert(
+        Respondent,
+        ["poll", "export_id", "position", "attributes"],
+        (
+            (poll.pk, r.export_id, start + i, attributes.get_db_prep_save(r.attributes, connection))
+            for i, r in enumerate(survey.respondents, start=1)
+        ),
     )
-    pks: list[int] = []
-    for chunk in _chunks(objects, BATCH):
-        pks.extend(r.pk for r in Respondent.objects.bulk_create(chunk))
-    return pks
+    pk_at = dict(
+        poll.respondents.filter(position__gt=start).values_list("position", "pk").order_by()
+    )
+    return [pk_at[start + i] for i in range(1, len(survey.respondents) + 1)]
 
 
 def _option_mapping(spec: QuestionSpec, options: list[Option]) -> list[int]:
@@ -158,22 +163,37 @@ def _option_mapping(spec: QuestionSpec, options: list[Option]) -> list[int]:
 
 
 def _create_answers(question, parsed: list[ParsedAnswer], respondents, option_for) -> None:
-    for chunk in _chunks(parsed, BATCH):
-        created = Answer.objects.bulk_create(
-            Answer(
-                question=question,
-                respondent_id=respondents[a.respondent],
-                value=a.value,
-                text=a.text,
-                other_text=a.other_text,
-            )
-            for a in chunk
-        )
-        Selection.objects.bulk_create(
-            Selection(answer_id=answer.pk, option_id=option_for[i])
-            for answer, a in zip(created, chunk, strict=True)
+    _insert(
+        Answer,
+        ["question", "respondent", "value", "text", "other_text"],
+        ((question.pk, respondents[a.respondent], a.value, a.text, a.other_text) for a in parsed),
+    )
+    if not any(a.options for a in parsed):
+        return
+    answer_of = dict(
+        Answer.objects.filter(question=question).values_list("respondent_id", "pk").order_by()
+    )
+    _insert(
+        Selection,
+        ["answer", "option"],
+        (
+            (answer_of[respondents[a.respondent]], option_for[i])
+            for a in parsed
             for i in dict.fromkeys(a.options)  # a cell naming a choice twice counts once
-        )
+        ),
+    )
+
+
+def _insert(model, fields: list[str], rows) -> None:
+    """INSERT rows with executemany: bulk_create builds a model instance per row,
+    which makes a 100,000-respondent import ten times slower."""
+    meta, quote = model._meta, connection.ops.quote_name
+    columns = ", ".join(quote(meta.get_field(f).column) for f in fields)
+    placeholders = ", ".join(["%s"] * len(fields))
+    sql = f"INSERT INTO {quote(meta.db_table)} ({columns}) VALUES ({placeholders})"
+    with connection.cursor() as cursor:
+        for chunk in _chunks(rows, BATCH):
+            cursor.executemany(sql, chunk)
 
 
 def _chunks(iterable, size):
