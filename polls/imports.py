@@ -75,6 +75,10 @@ class Preview:
     problem: ImportProblem | None
 
     @property
+    def platform_label(self) -> str:
+        return Poll.Platform(self.survey.platform).label
+
+    @property
     def can_confirm(self) -> bool:
         return self.problem is None
 

@@ -1,10 +1,6 @@
-"""A large Qualtrics-shaped export, for the speed check.
-
-    .venv/bin/python -m tests.importers.big_export 100000
-
-prints the seconds read_survey, infer_specs and interpret take on 100,000 rows
-of 20 columns (metadata, scales, single and multi choice, free text, an
-attribute). The tests use the same generator on a few thousand rows.
+"""A large Qualtrics-shaped export of 20 columns (metadata, scales, single and
+multi choice, free text, an attribute). bench/import_speed.py times the import
+of 100,000 rows; the tests read a few thousand.
 """
 
 from __future__ import annotations
@@ -13,8 +9,6 @@ import csv
 import io
 import json
 import random
-import sys
-import time
 
 NAMES = [
     "StartDate", "EndDate", "Status", "Progress", "Duration (in seconds)", "Finished",
@@ -89,26 +83,3 @@ def make_export(rows: int, seed: int = 0) -> bytes:
     writer.writerow([_import_id(x) for x in IMPORT_IDS])
     writer.writerows(_row(i, rng) for i in range(1, rows + 1))
     return buffer.getvalue().encode("utf-8")
-
-
-def main(rows: int) -> None:
-    from polls.importers import infer_specs, interpret, read_survey
-
-    data = make_export(rows)
-    start = time.perf_counter()
-    survey = read_survey(data, "big.csv")
-    read = time.perf_counter()
-    specs = infer_specs(survey)
-    inferred = time.perf_counter()
-    answers = interpret(survey, specs)
-    done = time.perf_counter()
-    print(
-        f"{rows:,} rows, {len(data) / 1e6:.1f} MB: read {read - start:.2f} s, "
-        f"infer {inferred - read:.2f} s, interpret {done - inferred:.2f} s, "
-        f"total {done - start:.2f} s; {len(survey.respondents):,} respondents, "
-        f"{sum(map(len, answers)):,} answers"
-    )
-
-
-if __name__ == "__main__":
-    main(int(sys.argv[1]) if len(sys.argv) > 1 else 100_000)

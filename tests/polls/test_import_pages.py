@@ -90,9 +90,13 @@ def test_confirm_imports_with_the_corrections(client, project, alice):
     _upload(login(client, alice), project)
     code = _pending().code
     form = {
-        "kind-Q1": "scale", "min-Q1": "1", "max-Q1": "10",
-        "minlabel-Q1": "not effective at all", "maxlabel-Q1": "very effective",
-        "kind-Q2": "free_text", "kind-Q3": "single_choice",
+        "kind-Q1": "scale",
+        "min-Q1": "1",
+        "max-Q1": "10",
+        "minlabel-Q1": "not effective at all",
+        "maxlabel-Q1": "very effective",
+        "kind-Q2": "free_text",
+        "kind-Q3": "single_choice",
     }
     client.post(f"/imports/{code}/", form)  # Q3 becomes a choice; its options appear
     form["options-Q3"] = "3\n2\n1"  # reordered by the researcher

@@ -17,8 +17,16 @@ DATA = Path(__file__).resolve().parents[1] / "data"
 
 def _import(path, *extra) -> str:
     out = io.StringIO()
-    call_command("import_poll", str(path), "--project", "Care Review polling", "--title",
-                 "Poll 3", *extra, stdout=out)
+    call_command(
+        "import_poll",
+        str(path),
+        "--project",
+        "Care Review polling",
+        "--title",
+        "Poll 3",
+        *extra,
+        stdout=out,
+    )
     return out.getvalue()
 
 
@@ -33,8 +41,7 @@ def poll3_export(tmp_path):
 def test_seed_poll_3_gives_141_respondents_and_the_published_bases(poll3_export):
     counts = json.loads(_import(poll3_export, "--json"))
     poll = Poll.objects.get()
-    assert counts == {"poll": poll.pk, "respondents": 141, "questions": 17,
-                      "skipped_previews": 3}
+    assert counts == {"poll": poll.pk, "respondents": 141, "questions": 17, "skipped_previews": 3}
     bases = {
         q.export_id: q.answers.count()
         for q in poll.questions.filter(export_id__in=["Q1", "Q4", "Q8", "Q12", "Q14", "Q16"])
@@ -65,10 +72,16 @@ def test_a_file_whose_response_ids_are_known_is_refused_and_changes_nothing(poll
 @pytest.mark.django_db
 def test_a_schema_overrides_inference(poll3_export, tmp_path):
     schema = tmp_path / "schema.json"
-    schema.write_text(json.dumps({"questions": [
-        {"id": "Q2", "kind": "scale", "min": 0, "max": 10, "labels": ["none", "all"]},
-        {"id": "Q16b", "kind": "free_text"},
-    ]}))
+    schema.write_text(
+        json.dumps(
+            {
+                "questions": [
+                    {"id": "Q2", "kind": "scale", "min": 0, "max": 10, "labels": ["none", "all"]},
+                    {"id": "Q16b", "kind": "free_text"},
+                ]
+            }
+        )
+    )
     _import(poll3_export, "--schema", str(schema))
     q2 = Poll.objects.get().questions.get(export_id="Q2")
     assert (q2.scale_min, q2.scale_max, q2.scale_max_label) == (0, 10, "all")

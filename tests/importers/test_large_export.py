@@ -1,8 +1,8 @@
-"""A few thousand rows of a Qualtrics export, read end to end (tests.importers.big_export)."""
+"""A few thousand rows of a Qualtrics export, read end to end.
+
+Speed is measured by bench/import_speed.py, not here."""
 
 from __future__ import annotations
-
-import time
 
 import pytest
 
@@ -10,20 +10,17 @@ from polls.importers import ImportProblem, infer_specs, interpret, read_survey
 from tests.importers.big_export import SERVICES, make_export
 
 
-def test_a_large_export_reads_quickly_and_completely():
+def test_a_large_export_reads_completely():
     data = make_export(5000)
-    start = time.perf_counter()
     survey = read_survey(data, "big.csv")
     specs = infer_specs(survey)
     answers = interpret(survey, specs)
-    elapsed = time.perf_counter() - start
     assert len(survey.respondents) == 4990 and survey.skipped_previews == 10
     assert [s.kind for s in specs] == [
         "single_choice", "scale", "free_text", "scale", "multi_choice", "multi_choice", "free_text",
     ]  # fmt: skip
     assert sorted(o.text for o in specs[5].options) == sorted(SERVICES)
     assert len(answers[1]) == 4990
-    assert elapsed < 5  # about 0.15 s here; 100,000 rows take about 2.5 s
 
 
 def test_the_million_row_cap_applies_to_responses(monkeypatch):
