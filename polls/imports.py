@@ -164,6 +164,9 @@ def schema_from_form(post, shown: list[QuestionSpec]) -> dict:
         entry: dict = {"id": qid, "kind": kind}
         if kind == spec.kind:
             entry.update(_details_from_form(post, qid, kind))
+        subsample = post.get(f"subsample-{qid}", "").strip()
+        if subsample:
+            entry["subsample"] = subsample
         questions.append(entry)
     return {"questions": questions}
 
@@ -172,7 +175,11 @@ def _details_from_form(post, qid: str, kind: str) -> dict:
     if kind in (Question.Kind.SINGLE_CHOICE, Question.Kind.MULTI_CHOICE):
         lines = [line.strip() for line in post.get(f"options-{qid}", "").splitlines()]
         options = list(dict.fromkeys(line for line in lines if line))
-        return {"options": options} if options else {}
+        details: dict = {"options": options} if options else {}
+        limit = post.get(f"maxchoices-{qid}", "").strip()
+        if kind == Question.Kind.MULTI_CHOICE and limit.isdigit() and int(limit) > 0:
+            details["max_choices"] = int(limit)
+        return details
     if kind == Question.Kind.SCALE:
         details: dict = {}
         for key in ("min", "max"):

@@ -9,9 +9,11 @@ non-empty cell, a ticked choice or an "other" text): the base of a question
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 
 
 class ProjectQuerySet(models.QuerySet):
@@ -237,6 +239,12 @@ class Selection(models.Model):
         indexes = [models.Index(fields=["option", "answer"], name="selection_by_option")]
 
 
+class PendingImportQuerySet(models.QuerySet):
+    def stale(self) -> PendingImportQuerySet:
+        """Uploads nobody confirmed within a day: they hold whole files, so they go."""
+        return self.filter(created_at__lt=timezone.now() - timedelta(days=1))
+
+
 class PendingImport(models.Model):
     """An uploaded export waiting for the researcher to confirm the preview.
 
@@ -251,3 +259,5 @@ class PendingImport(models.Model):
     filename = models.CharField(max_length=255)
     data = models.BinaryField()
     options = models.JSONField(default=dict, help_text="Poll fields and import options.")
+
+    objects = PendingImportQuerySet.as_manager()

@@ -82,6 +82,7 @@ def import_upload(request: HtmxHttpRequest, code: UUID) -> HttpResponse:
         except ImportProblem as e:
             problem = e
         else:
+            PendingImport.objects.stale().delete()
             pending.save()
             return redirect("import-preview", code=pending.code)
     ctx = {"project": project, "form": form, "problem": problem}

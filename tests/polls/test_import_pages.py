@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import override_settings
+from django.utils import timezone
 
 from polls.models import Answer, PendingImport, Poll
 from tests.conftest import login
@@ -156,3 +158,24 @@ def test_pages_require_login(client, project, url):
     response = client.get(url.format(p=project.code))
     assert response.status_code == 302
     assert response["Location"].startswith("/login/")
+
+
+def test_the_preview_records_subsample_and_choice_limit(client, project, alice):
+    _upload(login(client, alice), project)
+    code = _pending().code
+    form = {
+        "kind-Q1": "scale",
+        "kind-Q2": "free_text",
+        "kind-Q3": "scale",
+        "subsample-Q2": "Those who rated schools 6 or more",
+    }
+    client.post(f"/imports/{code}/confirm/", form)
+    q2 = Poll.objects.get().questions.get(export_id="Q2")
+    assert q2.subsample == "Those who rated schools 6 or more"
+
+
+def test_stale_uploads_are_cleared_by_the_next_upload(client, project, alice):
+    _upload(login(client, alice), project)
+    PendingImport.objects.update(created_at=timezone.now() - timedelta(days=2))
+    _upload(client, project)
+    assert PendingImport.objects.count() == 1
