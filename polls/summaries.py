@@ -28,6 +28,7 @@ class Row:
     value: float | None = None  # the scale point, for scale rows
     option_id: int | None = None
     is_other: bool = False
+    percent_of_selections: float | None = None  # multi choice: the second base
 
 
 @dataclass
@@ -122,6 +123,8 @@ def _summarise(question, total, option_counts, scale_counts) -> QuestionSummary:
         ]
         if question.kind == Question.Kind.MULTI_CHOICE:
             summary.selections = question.selection_count
+            for row in summary.rows:
+                row.percent_of_selections = stats.percent(row.respondents, summary.selections)
     return summary
 
 

@@ -86,6 +86,7 @@ def test_multi_choice_percentages_are_of_respondents_not_selections(poll):
         ("Y", 3, 60.0),
         ("Z", 1, 20.0),
     ]
+    assert [r.percent_of_selections for r in q3.rows] == [50.0, 37.5, 12.5]
 
 
 def test_summaries_cost_a_fixed_number_of_queries(poll, django_assert_num_queries):
