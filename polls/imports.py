@@ -93,13 +93,17 @@ def read_pending(pending: PendingImport) -> RawSurvey:
     )
 
 
+def _infer(survey: RawSurvey, pending: PendingImport):
+    """Specs with the corrections so far, and the problem if they do not apply."""
+    try:
+        return importers.infer_specs(survey, pending.options.get("schema")), None
+    except ImportProblem as e:
+        return importers.infer_specs(survey, None), e
+
+
 def current_specs(pending: PendingImport) -> list[QuestionSpec]:
     """The questions as the preview page shows them now."""
-    survey = read_pending(pending)
-    try:
-        return importers.infer_specs(survey, pending.options.get("schema"))
-    except ImportProblem:
-        return importers.infer_specs(survey, None)
+    return _infer(read_pending(pending), pending)[0]
 
 
 def preview(pending: PendingImport) -> Preview:
@@ -109,12 +113,7 @@ def preview(pending: PendingImport) -> Preview:
     scale) is shown as a problem on the page instead of being refused.
     """
     survey = read_pending(pending)
-    problem = None
-    try:
-        specs = importers.infer_specs(survey, pending.options.get("schema"))
-    except ImportProblem as e:
-        problem = e
-        specs = importers.infer_specs(survey, None)
+    specs, problem = _infer(survey, pending)
     try:
         answers = importers.interpret(survey, specs)
     except ImportProblem as e:
