@@ -9,6 +9,8 @@ from __future__ import annotations
 import csv
 import io
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -122,3 +124,12 @@ def test_free_text_files_match_their_published_bases():
 def test_seed_json_files_are_well_formed():
     for slug in demo.POLLS:
         json.loads((demo.SEEDS / slug / "poll.json").read_text(encoding="utf-8"))
+
+
+def test_the_seed_counts_agree_with_every_statement_of_the_reports():
+    """Rankings, ratios and "less than 5%" claims, checked by fixtures/seeds/check_counts.py."""
+    result = subprocess.run(
+        [sys.executable, str(demo.SEEDS / "check_counts.py")], capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stdout
+    assert " 0 failed" in result.stdout
