@@ -1,1 +1,214 @@
-# The codebook, codings, quotes and memos arrive with the coding workbench issue.
+"""The codebook (themes), codings, coders' marks on answers, quotes and the action log.
+
+A coding is one coder's decision that one answer carries one theme; codings of
+different coders are kept apart, so agreement can be measured later. Every
+change goes through coding.services, which records it as an Event: the undo
+button replays events backwards, and leads read them as history.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.db.models.functions import Lower
+
+from polls.models import Answer, Project, Question
+
+# Distinguishable on white, and readable with dark text (chips print black on them).
+PALETTE = [
+    "#8ecae6", "#ffb703", "#b5e48c", "#f4a261", "#cdb4db", "#90e0ef", "#ffafcc",
+    "#e9c46a", "#a8dadc", "#d4a373", "#bde0fe", "#f28482", "#c7f9cc", "#ffd6a5",
+]  # fmt: skip
+# Keys the workbench keeps for itself (next, previous, undo, search…); themes get the rest.
+RESERVED_KEYS = set("jknpu/0?dgmxqs")
+SHORTCUT_KEYS = "123456789abcefhilortvwyz"
+
+
+class ThemeQuerySet(models.QuerySet):
+    def active(self) -> ThemeQuerySet:
+        return self.filter(archived=False)
+
+
+class Theme(models.Model):
+    code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    project = models.ForeignKey(Project, models.CASCADE, related_name="themes")
+    parent = models.ForeignKey(
+        "self", models.PROTECT, null=True, blank=True, related_name="children"
+    )
+    name = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
+    aliases = models.TextField(blank=True, help_text="Other words for it, one per line.")
+    colour = models.CharField(max_length=7, default=PALETTE[0])
+    shortcut = models.CharField(max_length=1, blank=True)
+    position = models.PositiveIntegerField(default=0)
+    archived = models.BooleanField(default=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = ThemeQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["position", "name"]
+        constraints = [
+            # "Lack of resources" and "lack of resources" are one theme.
+            models.UniqueConstraint(Lower("name"), "project", name="theme_name_unique_in_project"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def alias_list(self) -> list[str]:
+        return [a.strip() for a in self.aliases.splitlines() if a.strip()]
+
+
+class ThemePath(models.Model):
+    """Theme `ancestor` is `depth` levels above `descendant` (itself at depth 0).
+
+    A closure table: a parent's count of distinct respondents, over itself and
+    all its descendants, is then one GROUP BY in the database (coding.reports).
+    Kept by coding.services whenever a theme is created or moved.
+    """
+
+    ancestor = models.ForeignKey(Theme, models.CASCADE, related_name="descendant_paths")
+    descendant = models.ForeignKey(Theme, models.CASCADE, related_name="ancestor_paths")
+    depth = models.PositiveSmallIntegerField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["ancestor", "descendant"], name="theme_path_once")
+        ]
+
+
+class CodingQuerySet(models.QuerySet):
+    def by(self, coder) -> CodingQuerySet:
+        return self.filter(coder=coder)
+
+    def for_question(self, question: Question) -> CodingQuerySet:
+        return self.filter(answer__question=question)
+
+
+class Coding(models.Model):
+    answer = models.ForeignKey(Answer, models.CASCADE, related_name="codings")
+    theme = models.ForeignKey(Theme, models.CASCADE, related_name="codings")
+    coder = models.ForeignKey(settings.AUTH_USER_MODEL, models.CASCADE, related_name="codings")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = CodingQuerySet.as_manager()
+
+    class Meta:
+        constraints = [
+            # Double clicks, retries and two open tabs end here: a coder applies a
+            # theme to an answer once.
+            models.UniqueConstraint(
+                fields=["answer", "theme", "coder"], name="coding_once_per_coder"
+            ),
+        ]
+        indexes = [
+            # Theme frequencies: distinct respondents per theme.
+            models.Index(fields=["theme", "answer"], name="coding_by_theme"),
+            # A coder's chips on the answers of a queue page.
+            models.Index(fields=["coder", "answer"], name="coding_by_coder"),
+        ]
+
+
+class Mark(models.Model):
+    """Where one coder stands on one answer: coded, nothing applies, or not yet.
+
+    "Not coded" (no mark, or status "") differs from "coded, no theme applies";
+    agreement statistics need that difference.
+    """
+
+    class Status(models.TextChoices):
+        UNCODED = "", "Not coded"
+        CODED = "coded", "Coded"
+        NO_THEME = "no_theme", "Coded, no theme applies"
+
+    class Flag(models.TextChoices):
+        NONE = "", "No flag"
+        UNCLEAR = "unclear", "Unclear"
+        DISCUSS = "discuss", "Discuss with the lead"
+
+    answer = models.ForeignKey(Answer, models.CASCADE, related_name="marks")
+    coder = models.ForeignKey(settings.AUTH_USER_MODEL, models.CASCADE, related_name="marks")
+    status = models.CharField(max_length=10, choices=Status.choices, blank=True)
+    flag = models.CharField(max_length=10, choices=Flag.choices, blank=True)
+    memo = models.TextField(blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["answer", "coder"], name="mark_once_per_coder")
+        ]
+        indexes = [models.Index(fields=["coder", "status"], name="mark_by_coder_status")]
+
+    @property
+    def is_coded(self) -> bool:
+        return self.status != self.Status.UNCODED
+
+
+class Quote(models.Model):
+    """A span of an answer kept as evidence for themes.
+
+    start and end are offsets in Unicode code points into the answer's text (the
+    text field for free text, other_text for "other" texts), as REFI-QDA counts.
+    """
+
+    code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    answer = models.ForeignKey(Answer, models.CASCADE, related_name="quotes")
+    coder = models.ForeignKey(settings.AUTH_USER_MODEL, models.CASCADE, related_name="quotes")
+    start = models.PositiveIntegerField()
+    end = models.PositiveIntegerField()
+    text = models.TextField()
+    themes = models.ManyToManyField(Theme, related_name="quotes", blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["answer", "start"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(end__gt=models.F("start")), name="quote_not_empty"
+            ),
+            models.UniqueConstraint(
+                fields=["answer", "coder", "start", "end"], name="quote_once_per_span"
+            ),
+        ]
+
+
+class Event(models.Model):
+    """One change to codings or the codebook: who, when, what before and after."""
+
+    class Action(models.TextChoices):
+        APPLY = "apply", "Applied a theme"
+        REMOVE = "remove", "Removed a theme"
+        MARK = "mark", "Changed an answer's status"
+        FLAG = "flag", "Flagged an answer"
+        MEMO = "memo", "Wrote a memo"
+        QUOTE = "quote", "Saved a quote"
+        UNQUOTE = "unquote", "Deleted a quote"
+        CREATE_THEME = "create_theme", "Created a theme"
+
+    project = models.ForeignKey(Project, models.CASCADE, related_name="events")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, models.CASCADE, related_name="+")
+    action = models.CharField(max_length=20, choices=Action.choices)
+    answer = models.ForeignKey(Answer, models.CASCADE, null=True, blank=True, related_name="+")
+    question = models.ForeignKey(Question, models.CASCADE, null=True, blank=True, related_name="+")
+    theme = models.ForeignKey(Theme, models.SET_NULL, null=True, blank=True, related_name="+")
+    before = models.JSONField(default=dict, blank=True)
+    after = models.JSONField(default=dict, blank=True)
+    batch = models.UUIDField(
+        null=True, blank=True, help_text="Events made by one action on many answers share it."
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    undone_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            # The undo stack: a user's latest events on one question.
+            models.Index(fields=["user", "question", "-id"], name="event_undo_stack"),
+        ]

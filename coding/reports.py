@@ -1,14 +1,81 @@
 """Report tables in the columns `export_report` promises (see design.md).
 
-Closed questions come from polls.summaries; theme rows for free text and
-"other" texts are added by the coding workbench.
+Closed questions come from polls.summaries; free text and "other" texts get one
+row per theme applied at least once: distinct respondents coded with the theme
+or any of its descendants, most frequent first.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
+from django.contrib.auth import get_user_model
+from django.db.models import Count, F
+
+from coding.models import Coding, Theme
 from polls.models import Poll, Question
-from polls.stats import round_half_up
+from polls.stats import percent, round_half_up
 from polls.summaries import QuestionSummary, format_number, summarise_poll
+
+
+@dataclass(frozen=True)
+class Source:
+    """Whose codings count: everyone's (consensus) or one coder's."""
+
+    coder: object | None = None
+
+    @classmethod
+    def parse(cls, value: str) -> Source:
+        """ "consensus" or "coder:USERNAME"; ValueError names what is wrong."""
+        if value == "consensus":
+            return cls()
+        if value.startswith("coder:"):
+            username = value.removeprefix("coder:")
+            user = get_user_model().objects.filter(username=username).first()
+            if user is None:
+                raise ValueError(f"no user named {username!r}")
+            return cls(user)
+        raise ValueError(f"the source must be consensus or coder:USERNAME, not {value!r}")
+
+    def codings(self, question: Question):
+        # Until adjudication exists, consensus counts a theme when any coder applied it.
+        codings = Coding.objects.filter(answer__question=question)
+        return codings.filter(coder=self.coder) if self.coder else codings
+
+
+def theme_base(summary: QuestionSummary) -> int:
+    """Free text: those who answered; a choice question: those who wrote an "other" text."""
+    if summary.kind == Question.Kind.FREE_TEXT:
+        return summary.answered
+    return summary.question.answers.exclude(other_text="").count()
+
+
+def theme_rows(summary: QuestionSummary, source: Source) -> list[list]:
+    question = summary.question
+    counts = dict(
+        source.codings(question)
+        .values_list(F("theme__ancestor_paths__ancestor"))
+        .annotate(n=Count("answer", distinct=True))  # one answer per respondent
+        .order_by()
+    )
+    if not counts:
+        return []
+    base = theme_base(summary)
+    themes = Theme.objects.filter(pk__in=counts).select_related("parent")
+    ordered = sorted(themes, key=lambda t: (-counts[t.pk], t.name.casefold()))
+    return [
+        [
+            question.export_id,
+            "theme",
+            theme.name,
+            theme.parent.name if theme.parent else "",
+            counts[theme.pk],
+            percent(counts[theme.pk], base),
+            base,
+        ]
+        for theme in ordered
+    ]
+
 
 QUESTION_COLUMNS = ["question", "row_kind", "category", "parent", "respondents", "percent", "base"]
 SUMMARY_COLUMNS = ["question", "kind", "text", "answered", "total", "mean", "median", "selections"]
@@ -45,9 +112,13 @@ def summary_row(summary: QuestionSummary) -> list:
     ]
 
 
-def report_tables(poll: Poll) -> list[tuple[str, list[str], list[list]]]:
+def report_tables(poll: Poll, source: Source | None = None):
     """(name, header, rows) for summary.csv and each question's table, in poll order."""
+    source = source or Source()
     summaries = summarise_poll(poll)
     tables = [("summary", SUMMARY_COLUMNS, [summary_row(s) for s in summaries])]
-    tables += [(s.question.export_id, QUESTION_COLUMNS, question_rows(s)) for s in summaries]
+    tables += [
+        (s.question.export_id, QUESTION_COLUMNS, question_rows(s) + theme_rows(s, source))
+        for s in summaries
+    ]
     return tables

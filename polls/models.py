@@ -219,6 +219,8 @@ class Answer(models.Model):
         indexes = [
             # Scale distributions group a question's answers by value.
             models.Index(fields=["question", "value"], name="answer_question_value"),
+            # Coding queues walk a question's answers in import order.
+            models.Index(fields=["question", "id"], name="answer_queue_order"),
         ]
 
     def __str__(self) -> str:

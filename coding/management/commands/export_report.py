@@ -4,7 +4,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from coding.reports import report_tables
+from coding.reports import Source, report_tables
 from coding.spreadsheets import write_csv, write_xlsx
 from polls.models import Poll
 
@@ -25,12 +25,13 @@ class Command(BaseCommand):
             raise CommandError(
                 f"no poll titled {options['poll']!r} in project {options['project']!r}"
             )
-        source = options["source"]
-        if source != "consensus" and not source.startswith("coder:"):
-            raise CommandError(f"--source must be consensus or coder:USERNAME, not {source!r}")
+        try:
+            source = Source.parse(options["source"])
+        except ValueError as e:
+            raise CommandError(f"--source: {e}") from e
         out = Path(options["out"])
         out.mkdir(parents=True, exist_ok=True)
-        tables = report_tables(poll)
+        tables = report_tables(poll, source)
         if options["format"] == "xlsx":
             write_xlsx(out / "report.xlsx", tables)
             written = 1
