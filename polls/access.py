@@ -13,9 +13,10 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 
-from polls.models import Membership, PendingImport, Poll, Project
+from polls.models import Answer, Membership, PendingImport, Poll, Project, Question
 
 EDITORS = (Membership.Role.LEAD,)
+CODERS = (Membership.Role.LEAD, Membership.Role.CODER)
 
 
 def _check(role: str, roles) -> None:
@@ -37,6 +38,30 @@ def get_poll(request, code: UUID, roles=None) -> tuple[Poll, str]:
     role = poll.project.role_of(request.user)
     _check(role, roles)
     return poll, role
+
+
+def get_question(request, pk: int, roles=None) -> tuple[Question, str]:
+    question = get_object_or_404(
+        Question.objects.filter(poll__project__memberships__user=request.user).select_related(
+            "poll__project"
+        ),
+        pk=pk,
+    )
+    role = question.poll.project.role_of(request.user)
+    _check(role, roles)
+    return question, role
+
+
+def get_answer(request, pk: int, roles=None) -> tuple[Answer, str]:
+    answer = get_object_or_404(
+        Answer.objects.filter(
+            question__poll__project__memberships__user=request.user
+        ).select_related("question__poll__project", "respondent"),
+        pk=pk,
+    )
+    role = answer.question.poll.project.role_of(request.user)
+    _check(role, roles)
+    return answer, role
 
 
 def get_pending_import(request, code: UUID) -> PendingImport:

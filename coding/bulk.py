@@ -1,0 +1,197 @@
+"""Coding many answers at once: the grid, similar answers, keyword rules, duplicates.
+
+Each page lists answers with checkboxes and one "apply to selected" form that
+posts to `bulk_apply`, which redirects back (htmx picks the list out of the
+page with hx-select), so all four share one action and one undo batch.
+"""
+
+from __future__ import annotations
+
+from django.core.paginator import Paginator
+from django.db.models import Prefetch, Q
+from django.db.models.fields.json import KT
+from django.db.models.functions import Length
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_GET, require_POST
+
+from coding import assist, services
+from coding.models import Coding, Mark, Theme
+from coding.queue import STATUSES, Filters, Queue
+from coding.views import _next_url, _queue_url
+from polls.access import CODERS, get_answer, get_question
+from polls.views import HtmxHttpRequest, _partial
+
+PAGE_SIZE = 50
+SORTS = {"": "pk", "text": Length("text"), "-text": Length("text").desc()}
+
+
+def _with_my_codings(answers, coder):
+    mine = Coding.objects.filter(coder=coder).select_related("theme")
+    marks = Mark.objects.filter(coder=coder)
+    return answers.select_related("respondent").prefetch_related(
+        Prefetch("codings", queryset=mine, to_attr="mine"),
+        Prefetch("marks", queryset=marks, to_attr="my_marks"),
+    )
+
+
+def _attribute_names(question) -> list[str]:
+    """Attribute keys of the poll's respondents (a sample: every respondent has the same)."""
+    names: dict[str, None] = {}
+    for attributes in question.poll.respondents.values_list("attributes", flat=True)[:500]:
+        names.update(dict.fromkeys(attributes))
+    return list(names)
+
+
+def _ordering(sort: str, attributes: list[str]):
+    if sort.lstrip("-") in attributes:
+        key = KT(f"respondent__attributes__{sort.lstrip('-')}")
+        return [key.desc() if sort.startswith("-") else key.asc(), "pk"]
+    return [SORTS.get(sort, "pk"), "pk"]
+
+
+def _tool_context(question, role, **extra) -> dict:
+    project = question.poll.project
+    return {
+        "question": question,
+        "project": project,
+        "themes": project.themes.active(),
+        "can_code": role in CODERS,
+        **extra,
+    }
+
+
+@require_GET
+def grid(request: HtmxHttpRequest, question: int) -> HttpResponse:
+    question, role = get_question(request, question)
+    filters = Filters.from_query(request.GET)
+    attributes = _attribute_names(question)
+    columns = [c for c in request.GET.getlist("col") if c in attributes]
+    sort = request.GET.get("sort", "")
+    answers = (
+        Queue(question, request.user, filters).answers().order_by(*_ordering(sort, attributes))
+    )
+    page = Paginator(_with_my_codings(answers, request.user), PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    ctx = _tool_context(
+        question,
+        role,
+        page=page,
+        filters=filters,
+        statuses=STATUSES,
+        attributes=attributes,
+        columns=columns,
+        sort=sort,
+        here=request.get_full_path(),
+        queue_url=_queue_url(question, filters=filters),
+    )
+    return render(request, _partial(request, "coding/grid.html", "grid"), ctx)
+
+
+@require_POST
+def bulk_apply(request: HtmxHttpRequest, question: int) -> HttpResponse:
+    """Apply (or remove) one theme on the ticked answers; one undo reverses it all."""
+    question, _ = get_question(request, question, roles=CODERS)
+    theme = get_object_or_404(
+        Theme.objects.filter(project=question.poll.project), pk=request.POST.get("theme") or 0
+    )
+    ids = [i for i in request.POST.getlist("answers") if i.isdigit()]
+    answers = question.answers.filter(pk__in=ids)
+    if request.POST.get("action") == "remove":
+        services.remove_from_many(answers, theme, request.user)
+    else:
+        services.apply_to_many(answers, theme, request.user)
+    return redirect(_next_url(request, _queue_url(question)))
+
+
+@require_GET
+def similar(request: HtmxHttpRequest, answer: int) -> HttpResponse:
+    answer, role = get_answer(request, answer)
+    question = answer.question
+    threshold = _number(request.GET.get("threshold"), 60, 0, 100)
+    uncoded = (
+        Queue(question, request.user, Filters(status="uncoded")).answers().exclude(pk=answer.pk)
+    )
+    candidates = list(uncoded.values_list("pk", "text", "other_text"))
+    ranked = assist.similar(
+        services.answer_text(answer),
+        [(pk, text or other) for pk, text, other in candidates],
+        threshold=threshold,
+    )
+    scores = dict(ranked)
+    found = _with_my_codings(question.answers.filter(pk__in=scores), request.user)
+    rows = sorted(found, key=lambda a: -scores[a.pk])
+    applied = Coding.objects.filter(answer=answer, coder=request.user).values_list(
+        "theme", flat=True
+    )
+    ctx = _tool_context(
+        question,
+        role,
+        answer=answer,
+        rows=[(a, scores[a.pk]) for a in rows],
+        threshold=threshold,
+        preselect=set(applied),
+        here=request.get_full_path(),
+        title="Similar answers not yet coded",
+        tool="similar",
+    )
+    return render(request, _partial(request, "coding/tool.html", "matches"), ctx)
+
+
+@require_GET
+def rules(request: HtmxHttpRequest, question: int) -> HttpResponse:
+    """Keyword rules: every answer matching all the words and "phrases", highlighted."""
+    question, role = get_question(request, question)
+    query = request.GET.get("q", "")
+    terms = assist.parse_query(query)
+    rows = []
+    if terms:
+        answers = Queue(question, request.user).answers()
+        for term in terms:  # narrow in the database; assist.matches keeps word prefixes
+            answers = answers.filter(Q(text__icontains=term) | Q(other_text__icontains=term))
+        matched = [
+            a
+            for a in _with_my_codings(answers, request.user)
+            if assist.matches(services.answer_text(a), terms)
+        ]
+        rows = [(a, assist.highlight(services.answer_text(a), terms)) for a in matched]
+    ctx = _tool_context(
+        question,
+        role,
+        rows=rows,
+        query=query,
+        here=request.get_full_path(),
+        title="Keyword rule",
+        tool="rules",
+        preselect=set(),
+    )
+    return render(request, _partial(request, "coding/tool.html", "matches"), ctx)
+
+
+@require_GET
+def duplicates(request: HtmxHttpRequest, question: int) -> HttpResponse:
+    """Exact and near-duplicate answers ("Time", "time.") grouped, to code each group once."""
+    question, role = get_question(request, question)
+    texts = list(Queue(question, request.user).answers().values_list("pk", "text", "other_text"))
+    groups = assist.duplicate_groups([(pk, text or other) for pk, text, other in texts])
+    answers = _with_my_codings(
+        question.answers.filter(pk__in=[pk for g in groups for pk in g]), request.user
+    ).in_bulk()
+    ctx = _tool_context(
+        question,
+        role,
+        groups=[[answers[pk] for pk in g] for g in groups],
+        here=request.get_full_path(),
+        title="Duplicate answers",
+        tool="duplicates",
+        preselect=set(),
+    )
+    return render(request, _partial(request, "coding/tool.html", "matches"), ctx)
+
+
+def _number(value, default: float, low: float, high: float) -> float:
+    try:
+        return min(high, max(low, float(value)))
+    except (TypeError, ValueError):
+        return default

@@ -1,0 +1,300 @@
+"""The coding workbench: a queue of answers, one at a time or as a grid.
+
+Every action is a POST that states its result (apply, remove, mark) and
+answers an htmx request with the refreshed panel, or a plain form post with a
+redirect back to where the coder was (the `next` field), so the workbench
+works without JavaScript too.
+"""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.http import HttpResponse, QueryDict
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_GET, require_POST
+
+from coding import assist, services
+from coding.models import Coding, Mark, Quote, Theme
+from coding.queue import STATUSES, Filters, Queue
+from polls.access import CODERS, get_answer, get_question
+from polls.views import HtmxHttpRequest, _partial
+
+QUEUE = "coding/queue.html"
+
+
+def _theme(project, pk) -> Theme:
+    return get_object_or_404(Theme.objects.filter(project=project), pk=pk)
+
+
+def _queue_url(question, answer=None, filters: Filters | None = None) -> str:
+    query = (filters or Filters()).as_query(answer=answer.pk if answer else "")
+    return reverse("queue", args=[question.pk]) + (f"?{query}" if query else "")
+
+
+def _next_url(request, fallback: str) -> str:
+    url = request.POST.get("next", "")
+    if url and url_has_allowed_host_and_scheme(url, allowed_hosts={request.get_host()}):
+        return url
+    return fallback
+
+
+def _filters_of(request) -> Filters:
+    """The queue's filters, from the page's query string or the form's `next`."""
+    if request.method == "GET":
+        return Filters.from_query(request.GET)
+    next_url = request.POST.get("next", "")
+    return Filters.from_query(QueryDict(next_url.partition("?")[2]))
+
+
+def _panel(request, queue: Queue, answer, role: str, **extra) -> dict:
+    """Everything the one-at-a-time panel shows for one answer."""
+    project = queue.question.poll.project
+    themes = list(project.themes.active())
+    applied = set(
+        Coding.objects.filter(answer=answer, coder=request.user).values_list("theme", flat=True)
+    )
+    previous, following = queue.neighbours(answer)
+    ctx = {
+        "question": queue.question,
+        "project": project,
+        "answer": answer,
+        "text": services.answer_text(answer),
+        "themes": themes,
+        "applied": [t for t in themes if t.pk in applied]
+        + list(Theme.objects.filter(pk__in=applied, archived=True)),
+        "applied_ids": applied,
+        "mark": Mark.objects.filter(answer=answer, coder=request.user).first(),
+        "quotes": Quote.objects.filter(answer=answer, coder=request.user).prefetch_related(
+            "themes"
+        ),
+        "previous": previous,
+        "following": following,
+        "next_uncoded": queue.next_uncoded(answer),
+        "position": queue.position(answer),
+        "in_queue": queue.answers().filter(pk=answer.pk).exists(),
+        "count": queue.answers().count(),
+        "progress": queue.progress(),
+        "filters": queue.filters,
+        "statuses": STATUSES,
+        "here": _queue_url(queue.question, answer, queue.filters),
+        "can_code": role in CODERS,
+        "flags": Mark.Flag.choices[1:],
+    }
+    ctx.update(extra)
+    return ctx
+
+
+def _applied(themes: list[Theme], applied: set[int]) -> list[Theme]:
+    """Chips of the applied themes; archived ones are not in `themes` but still show."""
+    shown = [t for t in themes if t.pk in applied]
+    if len(shown) < len(applied):
+        shown += Theme.objects.filter(pk__in=applied - {t.pk for t in shown})
+    return shown
+
+
+@require_GET
+def queue(request: HtmxHttpRequest, question: int) -> HttpResponse:
+    question, role = get_question(request, question)
+    q = Queue(question, request.user, _filters_of(request))
+    session_key = f"queue-{question.pk}"
+    wanted = request.GET.get("answer") or request.session.get(session_key)
+    answers = q.answers().select_related("respondent")
+    answer = answers.filter(pk=wanted).first() if str(wanted).isdigit() else None
+    answer = answer or answers.first()
+    if answer is None:
+        ctx = {
+            "question": question,
+            "project": question.poll.project,
+            "answer": None,
+            "filters": q.filters,
+            "statuses": STATUSES,
+            "progress": q.progress(),
+        }
+        return render(request, QUEUE, ctx)
+    request.session[session_key] = answer.pk  # back here after a reload or a visit elsewhere
+    ctx = _panel(request, q, answer, role)
+    return render(request, _partial(request, QUEUE, "panel"), ctx)
+
+
+def _after_action(request, answer, role, **extra) -> HttpResponse:
+    question = answer.question
+    filters = _filters_of(request)
+    if request.htmx:
+        ctx = _panel(
+            request, Queue(question, request.user, filters), answer, role, saved=True, **extra
+        )
+        return render(request, f"{QUEUE}#panel", ctx)
+    return redirect(_next_url(request, _queue_url(question, answer, filters)))
+
+
+@require_POST
+def apply_theme(request: HtmxHttpRequest, answer: int, theme: int) -> HttpResponse:
+    answer, role = get_answer(request, answer, roles=CODERS)
+    services.apply_theme(answer, _theme(answer.question.poll.project, theme), request.user)
+    return _after_action(request, answer, role)
+
+
+@require_POST
+def remove_theme(request: HtmxHttpRequest, answer: int, theme: int) -> HttpResponse:
+    answer, role = get_answer(request, answer, roles=CODERS)
+    services.remove_theme(answer, _theme(answer.question.poll.project, theme), request.user)
+    return _after_action(request, answer, role)
+
+
+@require_POST
+def no_theme(request: HtmxHttpRequest, answer: int) -> HttpResponse:
+    answer, role = get_answer(request, answer, roles=CODERS)
+    services.mark_no_theme(answer, request.user, request.POST.get("on", "1") == "1")
+    return _after_action(request, answer, role)
+
+
+@require_POST
+def flag(request: HtmxHttpRequest, answer: int) -> HttpResponse:
+    answer, role = get_answer(request, answer, roles=CODERS)
+    value = request.POST.get("flag", "")
+    if value not in Mark.Flag.values:
+        return HttpResponse("Unknown flag", status=400)
+    services.set_flag(answer, request.user, value)
+    return _after_action(request, answer, role)
+
+
+@require_POST
+def memo(request: HtmxHttpRequest, answer: int) -> HttpResponse:
+    answer, role = get_answer(request, answer, roles=CODERS)
+    services.set_memo(answer, request.user, request.POST.get("memo", "")[:10_000])
+    return _after_action(request, answer, role)
+
+
+@require_POST
+def save_quote(request: HtmxHttpRequest, answer: int) -> HttpResponse:
+    answer, role = get_answer(request, answer, roles=CODERS)
+    try:
+        start, end = int(request.POST["start"]), int(request.POST["end"])
+    except (KeyError, ValueError):
+        return HttpResponse("start and end must be numbers", status=400)
+    project = answer.question.poll.project
+    theme_ids = [t for t in request.POST.getlist("themes") if t.isdigit()]
+    themes = Theme.objects.filter(project=project, pk__in=theme_ids)
+    try:
+        services.save_quote(answer, request.user, start, end, themes)
+    except ValueError as e:
+        return HttpResponse(str(e), status=400)
+    return _after_action(request, answer, role)
+
+
+@require_POST
+def delete_quote(request: HtmxHttpRequest, code) -> HttpResponse:
+    quote = get_object_or_404(Quote.objects.select_related("answer"), code=code, coder=request.user)
+    answer, role = get_answer(request, quote.answer_id, roles=CODERS)
+    services.delete_quote(quote, request.user)
+    return _after_action(request, answer, role)
+
+
+@require_POST
+def undo(request: HtmxHttpRequest, question: int) -> HttpResponse:
+    question, role = get_question(request, question, roles=CODERS)
+    events = services.undo_last(request.user, question)
+    answer_id = request.POST.get("answer", "")
+    answer = question.answers.filter(pk=answer_id).first() if answer_id.isdigit() else None
+    # Undo shows the answer the undone action touched, so the coder sees what changed.
+    touched = next((e.answer for e in events if e.answer_id), None)
+    answer = touched or answer
+    undone = events[0].get_action_display().lower() if events else None
+    if answer is None:
+        return redirect(_next_url(request, _queue_url(question)))
+    if not request.htmx:
+        messages.info(request, f"Undone: {undone}." if undone else "Nothing to undo.")
+        return redirect(_queue_url(question, answer, _filters_of(request)))
+    return _after_action(request, answer, role, undone=undone or "nothing")
+
+
+@require_GET
+def search_themes(request: HtmxHttpRequest, question: int) -> HttpResponse:
+    question, role = get_question(request, question)
+    answer_id = request.GET.get("answer", "")
+    answer = question.answers.filter(pk=answer_id).first() if answer_id.isdigit() else None
+    entries = _entries(question.poll.project)
+    found = assist.search_themes(request.GET.get("name", ""), list(entries.values()))
+    applied = (
+        set(
+            Coding.objects.filter(answer=answer, coder=request.user).values_list("theme", flat=True)
+        )
+        if answer
+        else set()
+    )
+    themes = Theme.objects.in_bulk([e.id for e, _ in found])
+    results = [(themes[e.id], score, e.id in applied) for e, score in found]
+    ctx = {
+        "results": results,
+        "answer": answer,
+        "question": question,
+        "query": request.GET.get("name", ""),
+        "can_code": role in CODERS,
+    }
+    return render(request, "coding/_search_results.html", ctx)
+
+
+def _entries(project) -> dict[int, assist.ThemeEntry]:
+    return {
+        t.pk: assist.ThemeEntry(t.pk, t.name, t.description, tuple(t.alias_list))
+        for t in project.themes.active()
+    }
+
+
+@require_POST
+def create_theme(request: HtmxHttpRequest, question: int) -> HttpResponse:
+    """Inductive coding: a new theme, applied at once to the answer being read."""
+    question, role = get_question(request, question, roles=CODERS)
+    project = question.poll.project
+    answer_id = request.POST.get("answer", "")
+    answer = get_object_or_404(question.answers, pk=answer_id) if answer_id.isdigit() else None
+    name = " ".join(request.POST.get("name", "").split())[:200]
+    if not name:
+        return _after_action(request, answer, role) if answer else redirect(_queue_url(question))
+    existing = project.themes.filter(name__iexact=name).first()
+    close = assist.near_duplicates(name, list(_entries(project).values()))
+    if existing is None and close and request.POST.get("confirm") != "1":
+        warning = {"name": name, "close": Theme.objects.filter(pk__in=[e.id for e in close])}
+        if answer is None:
+            return redirect(_queue_url(question))
+        if not request.htmx:
+            messages.warning(request, f"“{name}” is close to an existing theme; confirm below.")
+        return _after_action(request, answer, role, warning=warning)
+    theme = existing or services.create_theme(project, name, request.user, question=question)
+    if answer is not None:
+        services.apply_theme(answer, theme, request.user)
+        return _after_action(request, answer, role)
+    return redirect(_queue_url(question))
+
+
+@require_GET
+def suggestions(request: HtmxHttpRequest, answer: int) -> HttpResponse:
+    answer, role = get_answer(request, answer)
+    question = answer.question
+    entries = _entries(question.poll.project)
+    coded = _coded_examples(question, request.user)
+    ranked = assist.suggest(services.answer_text(answer), coded, list(entries.values()))
+    applied = set(
+        Coding.objects.filter(answer=answer, coder=request.user).values_list("theme", flat=True)
+    )
+    themes = Theme.objects.in_bulk([pk for pk, _ in ranked])
+    ctx = {
+        "answer": answer,
+        "suggestions": [(themes[pk], score, pk in applied) for pk, score in ranked if pk in themes],
+        "can_code": role in CODERS,
+        "here": request.GET.get("next", ""),
+    }
+    return render(request, "coding/_suggestions.html", ctx)
+
+
+def _coded_examples(question, coder) -> list[tuple[str, frozenset[int]]]:
+    """This coder's coded answers to the question, with their themes."""
+    themes: dict[int, set[int]] = {}
+    for answer_id, theme_id in Coding.objects.filter(
+        coder=coder, answer__question=question
+    ).values_list("answer", "theme"):
+        themes.setdefault(answer_id, set()).add(theme_id)
+    texts = question.answers.filter(pk__in=themes).values_list("pk", "text", "other_text")
+    return [(text or other, frozenset(themes[pk])) for pk, text, other in texts]

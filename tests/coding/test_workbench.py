@@ -1,0 +1,262 @@
+"""The one-at-a-time queue and its actions, through the client (htmx and plain)."""
+
+from __future__ import annotations
+
+from unittest import mock
+
+import pytest
+from django.db import IntegrityError
+
+from coding import services
+from coding.models import Coding, Event, Mark, Quote, Theme
+from polls.models import Answer
+from tests.conftest import login
+
+HTMX = {"HX-Request": "true"}
+
+
+@pytest.fixture
+def q4(poll):
+    return poll.questions.get(export_id="Q4")
+
+
+@pytest.fixture
+def answers(q4):
+    return list(q4.answers.order_by("pk"))
+
+
+@pytest.fixture
+def resources(project, alice):
+    return services.create_theme(project, "Lack of resources", alice, "Money, staff, services")
+
+
+@pytest.fixture
+def time_theme(project, alice):
+    return services.create_theme(project, "Lack of time", alice)
+
+
+def _queue(q4, answer=None):
+    return f"/questions/{q4.pk}/code/" + (f"?answer={answer.pk}" if answer else "")
+
+
+def _apply(client, answer, theme, **headers):
+    return client.post(f"/answers/{answer.pk}/themes/{theme.pk}/apply/",
+                       {"next": f"/questions/{answer.question_id}/code/?answer={answer.pk}"},
+                       headers=headers)
+
+
+def test_the_queue_needs_a_member(client, q4, charlie):
+    assert client.get(_queue(q4)).status_code == 302
+    assert login(client, charlie).get(_queue(q4)).status_code == 404
+
+
+def test_the_queue_opens_on_the_first_answer_with_its_full_text(client, q4, bob, answers):
+    html = login(client, bob).get(_queue(q4)).content.decode()
+    assert "Time." in html
+    assert "Answer <strong>1</strong> of 3" in html
+    assert "Respondent" in html and "Social Worker" in html
+
+
+def test_answer_text_is_escaped(client, q4, bob, answers):
+    answers[0].text = "<img src=x onerror=alert(1)>"
+    answers[0].save()
+    html = login(client, bob).get(_queue(q4, answers[0])).content.decode()
+    assert "<img src=x" not in html
+    assert "&lt;img src=x onerror=alert(1)&gt;" in html
+
+
+def test_moving_with_htmx_returns_the_panel_only(client, q4, bob, answers):
+    response = login(client, bob).get(_queue(q4, answers[1]), headers=HTMX)
+    html = response.content.decode()
+    assert "<html" not in html
+    assert 'class="answer-card"' in html
+    assert "Caseloads are too high" in html
+
+
+def test_a_reload_lands_where_the_coder_was(client, q4, bob, answers):
+    login(client, bob).get(_queue(q4, answers[2]))
+    assert "Answer <strong>3</strong> of 3" in client.get(_queue(q4)).content.decode()
+
+
+def test_applying_a_theme_saves_once_whatever_the_clicks(client, q4, bob, answers, resources):
+    login(client, bob)
+    for _ in range(3):
+        response = _apply(client, answers[0], resources, **HTMX)
+    assert response.status_code == 200
+    assert Coding.objects.filter(answer=answers[0], theme=resources, coder=bob).count() == 1
+    assert Event.objects.filter(action="apply", user=bob).count() == 1
+    assert Mark.objects.get(answer=answers[0], coder=bob).status == "coded"
+    assert "Saved" in response.content.decode()
+
+
+def test_a_racing_request_that_already_saved_is_not_an_error(bob, answers, resources):
+    with mock.patch.object(Coding.objects, "get_or_create", side_effect=IntegrityError):
+        assert services.apply_theme(answers[0], resources, bob) is False
+    assert not Event.objects.filter(action="apply").exists()
+
+
+def test_without_htmx_an_action_redirects_back(client, q4, bob, answers, resources):
+    response = _apply(login(client, bob), answers[1], resources)
+    assert response.status_code == 302
+    assert response["Location"] == f"/questions/{q4.pk}/code/?answer={answers[1].pk}"
+
+
+def test_removing_the_last_theme_leaves_the_answer_uncoded(client, bob, answers, resources):
+    login(client, bob)
+    _apply(client, answers[0], resources)
+    for _ in range(2):
+        client.post(f"/answers/{answers[0].pk}/themes/{resources.pk}/remove/", headers=HTMX)
+    assert not Coding.objects.exists()
+    assert Mark.objects.get(answer=answers[0], coder=bob).status == ""
+
+
+def test_viewers_cannot_code(client, vera, answers, resources):
+    response = _apply(login(client, vera), answers[0], resources)
+    assert response.status_code == 403
+    assert not Coding.objects.exists()
+
+
+def test_themes_and_answers_of_other_projects_are_refused(client, charlie, bob, answers,
+                                                          resources):
+    assert _apply(login(client, charlie), answers[0], resources).status_code == 404
+    other = services.create_theme(charlie.memberships.get().project, "Elsewhere", charlie)
+    assert _apply(login(client, bob), answers[0], other).status_code == 404
+
+
+def test_no_theme_applies_replaces_codings_and_undo_restores_them(client, q4, bob, answers,
+                                                                   resources, time_theme):
+    login(client, bob)
+    _apply(client, answers[0], resources)
+    _apply(client, answers[0], time_theme)
+    client.post(f"/answers/{answers[0].pk}/no-theme/", {"on": "1"}, headers=HTMX)
+    assert Mark.objects.get(answer=answers[0], coder=bob).status == "no_theme"
+    assert not Coding.objects.filter(coder=bob).exists()
+    client.post(f"/questions/{q4.pk}/undo/", {"answer": answers[0].pk}, headers=HTMX)
+    assert set(Coding.objects.values_list("theme", flat=True)) == {resources.pk, time_theme.pk}
+    assert Mark.objects.get(answer=answers[0], coder=bob).status == "coded"
+
+
+def test_undo_reverses_the_latest_action_first(client, q4, bob, answers, resources, time_theme):
+    login(client, bob)
+    _apply(client, answers[0], resources)
+    _apply(client, answers[1], time_theme)
+    response = client.post(f"/questions/{q4.pk}/undo/", {"answer": answers[0].pk}, headers=HTMX)
+    assert list(Coding.objects.values_list("answer", flat=True)) == [answers[0].pk]
+    assert "Undone: applied a theme" in response.content.decode()
+    assert "Caseloads are too high" in response.content.decode()  # shows what changed
+
+
+def test_flags_and_memos_are_kept_per_coder(client, bob, alice, answers):
+    login(client, bob)
+    client.post(f"/answers/{answers[0].pk}/flag/", {"flag": "discuss"}, headers=HTMX)
+    client.post(f"/answers/{answers[0].pk}/memo/", {"memo": " Ask about CAMHS "}, headers=HTMX)
+    mark = Mark.objects.get(answer=answers[0], coder=bob)
+    assert (mark.flag, mark.memo) == ("discuss", "Ask about CAMHS")
+    assert not Mark.objects.filter(coder=alice).exists()
+    assert client.post(f"/answers/{answers[0].pk}/flag/", {"flag": "nope"}).status_code == 400
+
+
+def test_a_quote_keeps_code_point_offsets_and_its_themes(client, bob, answers, resources):
+    answer = answers[1]
+    answer.text = "😀 Caseloads are too high"
+    answer.save()
+    login(client, bob).post(
+        f"/answers/{answer.pk}/quotes/",
+        {"start": 2, "end": 11, "themes": [resources.pk]},
+        headers=HTMX,
+    )
+    quote = Quote.objects.get()
+    assert quote.text == "Caseloads"
+    assert list(quote.themes.all()) == [resources]
+    response = client.post(f"/answers/{answer.pk}/quotes/", {"start": 5, "end": 99})
+    assert response.status_code == 400
+
+
+def test_a_coder_sees_only_their_own_codings(client, q4, bob, alice, answers, resources):
+    services.apply_theme(answers[0], resources, alice)
+    html = login(client, bob).get(_queue(q4, answers[0])).content.decode()
+    assert "No theme yet." in html
+
+
+def test_typing_finds_themes_despite_typos(client, q4, bob, answers, resources, time_theme):
+    response = login(client, bob).get(
+        f"/questions/{q4.pk}/themes/search/", {"name": "resorces", "answer": answers[0].pk}
+    )
+    html = response.content.decode()
+    assert "Lack of resources" in html
+    assert html.index("Lack of resources") < html.index("</ul>")
+
+
+def test_enter_on_a_new_name_creates_and_applies_the_theme(client, q4, bob, answers):
+    login(client, bob).post(f"/questions/{q4.pk}/themes/",
+                            {"name": "  Poverty ", "answer": answers[0].pk}, headers=HTMX)
+    theme = Theme.objects.get(name="Poverty")
+    assert theme.shortcut and theme.colour
+    assert Coding.objects.filter(answer=answers[0], theme=theme, coder=bob).exists()
+
+
+def test_a_near_duplicate_name_asks_first(client, q4, bob, answers, resources):
+    login(client, bob)
+    response = client.post(f"/questions/{q4.pk}/themes/",
+                           {"name": "Lack of resource", "answer": answers[0].pk}, headers=HTMX)
+    assert "is very close to" in response.content.decode()
+    assert Theme.objects.count() == 1
+    client.post(f"/questions/{q4.pk}/themes/",
+                {"name": "Lack of resource", "answer": answers[0].pk, "confirm": "1"},
+                headers=HTMX)
+    assert Theme.objects.count() == 2
+
+
+def test_the_same_name_in_other_case_applies_the_existing_theme(client, q4, bob, answers,
+                                                                resources):
+    login(client, bob).post(f"/questions/{q4.pk}/themes/",
+                            {"name": "LACK OF RESOURCES", "answer": answers[0].pk}, headers=HTMX)
+    assert Theme.objects.count() == 1
+    assert Coding.objects.get().theme == resources
+
+
+def test_the_queue_filters_by_status(client, q4, bob, answers, resources):
+    services.apply_theme(answers[0], resources, bob)
+    login(client, bob)
+    html = client.get(f"/questions/{q4.pk}/code/?status=uncoded").content.decode()
+    assert "Answer <strong>1</strong> of 2" in html
+    html = client.get(f"/questions/{q4.pk}/code/?status=coded").content.decode()
+    assert "Answer <strong>1</strong> of 1" in html and "Time." in html
+
+
+def test_progress_counts_me_and_anyone(client, q4, bob, alice, answers, resources):
+    services.apply_theme(answers[0], resources, bob)
+    services.mark_no_theme(answers[1], alice)
+    html = " ".join(login(client, bob).get(_queue(q4)).content.decode().split())
+    assert "Coded by me: <strong>1</strong> / 3" in html
+    assert "By anyone: <strong>2</strong> / 3" in html
+
+
+def test_suggestions_rank_themes_of_similar_coded_answers(client, bob, answers, resources,
+                                                          time_theme):
+    services.apply_theme(answers[1], resources, bob)  # "Caseloads are too high"
+    answers[2].text = "caseloads far too high"
+    answers[2].save()
+    html = login(client, bob).get(f"/answers/{answers[2].pk}/suggestions/").content.decode()
+    assert html.index("Lack of resources") < html.index("</ol>")
+
+
+def test_the_queue_page_has_a_query_budget(client, q4, bob, answers, resources,
+                                           django_assert_max_num_queries):
+    services.apply_theme(answers[0], resources, bob)
+    login(client, bob)
+    with django_assert_max_num_queries(22):
+        client.get(_queue(q4, answers[0]), headers=HTMX)
+
+
+def test_applying_a_theme_has_a_query_budget(client, bob, answers, resources,
+                                             django_assert_max_num_queries):
+    login(client, bob)
+    with django_assert_max_num_queries(34):
+        _apply(client, answers[0], resources, **HTMX)
+
+
+def test_an_answer_id_of_another_question_falls_back_to_the_queue_start(client, q4, bob, poll):
+    other = Answer.objects.exclude(question=q4).first()
+    html = login(client, bob).get(_queue(q4, other)).content.decode()
+    assert "Answer <strong>1</strong> of 3" in html
