@@ -202,6 +202,7 @@ def create_theme(
         position=count + 1,
         created_by=user,
     )
+    _add_paths(theme)
     _log(
         user,
         Event.Action.CREATE_THEME,
@@ -230,6 +231,12 @@ def apply_to_many(answers: Iterable[Answer], theme: Theme, coder) -> int:
     """One action over many answers: undone together."""
     batch = uuid.uuid4()
     return sum(apply_theme(answer, theme, coder, batch=batch) for answer in answers)
+
+
+@transaction.atomic
+def remove_from_many(answers: Iterable[Answer], theme: Theme, coder) -> int:
+    batch = uuid.uuid4()
+    return sum(remove_theme(answer, theme, coder, batch=batch) for answer in answers)
 
 
 # Undo ----------------------------------------------------------------------

@@ -40,9 +40,11 @@ def _queue(q4, answer=None):
 
 
 def _apply(client, answer, theme, **headers):
-    return client.post(f"/answers/{answer.pk}/themes/{theme.pk}/apply/",
-                       {"next": f"/questions/{answer.question_id}/code/?answer={answer.pk}"},
-                       headers=headers)
+    return client.post(
+        f"/answers/{answer.pk}/themes/{theme.pk}/apply/",
+        {"next": f"/questions/{answer.question_id}/code/?answer={answer.pk}"},
+        headers=headers,
+    )
 
 
 def test_the_queue_needs_a_member(client, q4, charlie):
@@ -116,15 +118,15 @@ def test_viewers_cannot_code(client, vera, answers, resources):
     assert not Coding.objects.exists()
 
 
-def test_themes_and_answers_of_other_projects_are_refused(client, charlie, bob, answers,
-                                                          resources):
+def test_themes_and_answers_of_other_projects_are_refused(client, charlie, bob, answers, resources):
     assert _apply(login(client, charlie), answers[0], resources).status_code == 404
     other = services.create_theme(charlie.memberships.get().project, "Elsewhere", charlie)
     assert _apply(login(client, bob), answers[0], other).status_code == 404
 
 
-def test_no_theme_applies_replaces_codings_and_undo_restores_them(client, q4, bob, answers,
-                                                                   resources, time_theme):
+def test_no_theme_applies_replaces_codings_and_undo_restores_them(
+    client, q4, bob, answers, resources, time_theme
+):
     login(client, bob)
     _apply(client, answers[0], resources)
     _apply(client, answers[0], time_theme)
@@ -188,8 +190,9 @@ def test_typing_finds_themes_despite_typos(client, q4, bob, answers, resources, 
 
 
 def test_enter_on_a_new_name_creates_and_applies_the_theme(client, q4, bob, answers):
-    login(client, bob).post(f"/questions/{q4.pk}/themes/",
-                            {"name": "  Poverty ", "answer": answers[0].pk}, headers=HTMX)
+    login(client, bob).post(
+        f"/questions/{q4.pk}/themes/", {"name": "  Poverty ", "answer": answers[0].pk}, headers=HTMX
+    )
     theme = Theme.objects.get(name="Poverty")
     assert theme.shortcut and theme.colour
     assert Coding.objects.filter(answer=answers[0], theme=theme, coder=bob).exists()
@@ -197,20 +200,29 @@ def test_enter_on_a_new_name_creates_and_applies_the_theme(client, q4, bob, answ
 
 def test_a_near_duplicate_name_asks_first(client, q4, bob, answers, resources):
     login(client, bob)
-    response = client.post(f"/questions/{q4.pk}/themes/",
-                           {"name": "Lack of resource", "answer": answers[0].pk}, headers=HTMX)
+    response = client.post(
+        f"/questions/{q4.pk}/themes/",
+        {"name": "Lack of resource", "answer": answers[0].pk},
+        headers=HTMX,
+    )
     assert "is very close to" in response.content.decode()
     assert Theme.objects.count() == 1
-    client.post(f"/questions/{q4.pk}/themes/",
-                {"name": "Lack of resource", "answer": answers[0].pk, "confirm": "1"},
-                headers=HTMX)
+    client.post(
+        f"/questions/{q4.pk}/themes/",
+        {"name": "Lack of resource", "answer": answers[0].pk, "confirm": "1"},
+        headers=HTMX,
+    )
     assert Theme.objects.count() == 2
 
 
-def test_the_same_name_in_other_case_applies_the_existing_theme(client, q4, bob, answers,
-                                                                resources):
-    login(client, bob).post(f"/questions/{q4.pk}/themes/",
-                            {"name": "LACK OF RESOURCES", "answer": answers[0].pk}, headers=HTMX)
+def test_the_same_name_in_other_case_applies_the_existing_theme(
+    client, q4, bob, answers, resources
+):
+    login(client, bob).post(
+        f"/questions/{q4.pk}/themes/",
+        {"name": "LACK OF RESOURCES", "answer": answers[0].pk},
+        headers=HTMX,
+    )
     assert Theme.objects.count() == 1
     assert Coding.objects.get().theme == resources
 
@@ -232,8 +244,9 @@ def test_progress_counts_me_and_anyone(client, q4, bob, alice, answers, resource
     assert "By anyone: <strong>2</strong> / 3" in html
 
 
-def test_suggestions_rank_themes_of_similar_coded_answers(client, bob, answers, resources,
-                                                          time_theme):
+def test_suggestions_rank_themes_of_similar_coded_answers(
+    client, bob, answers, resources, time_theme
+):
     services.apply_theme(answers[1], resources, bob)  # "Caseloads are too high"
     answers[2].text = "caseloads far too high"
     answers[2].save()
@@ -241,16 +254,18 @@ def test_suggestions_rank_themes_of_similar_coded_answers(client, bob, answers, 
     assert html.index("Lack of resources") < html.index("</ol>")
 
 
-def test_the_queue_page_has_a_query_budget(client, q4, bob, answers, resources,
-                                           django_assert_max_num_queries):
+def test_the_queue_page_has_a_query_budget(
+    client, q4, bob, answers, resources, django_assert_max_num_queries
+):
     services.apply_theme(answers[0], resources, bob)
     login(client, bob)
     with django_assert_max_num_queries(22):
         client.get(_queue(q4, answers[0]), headers=HTMX)
 
 
-def test_applying_a_theme_has_a_query_budget(client, bob, answers, resources,
-                                             django_assert_max_num_queries):
+def test_applying_a_theme_has_a_query_budget(
+    client, bob, answers, resources, django_assert_max_num_queries
+):
     login(client, bob)
     with django_assert_max_num_queries(34):
         _apply(client, answers[0], resources, **HTMX)

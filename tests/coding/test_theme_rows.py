@@ -1,0 +1,190 @@
+"""Theme rows of `export_report`: distinct respondents per theme, parents over their subtree.
+
+The small ORM poll (tests/factories.py): Q4 is free text answered by R_1 "Time.",
+R_2 "Caseloads are too high" and R_3; Q3 is multi choice (X, Y, Z), answered by
+five respondents. The codebook here:
+
+    Barriers
+    ├── Time
+    └── Caseloads
+        └── Caseload size
+    Other
+    Never used
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from coding import services
+from coding.models import Coding, Theme, ThemePath
+from polls.models import Answer, Respondent
+
+
+def _export(tmp_path, poll, *extra) -> dict[str, list[list[str]]]:
+    call_command(
+        "export_report",
+        "--project",
+        poll.project.name,
+        "--poll",
+        poll.title,
+        "--out",
+        str(tmp_path),
+        *extra,
+        stdout=io.StringIO(),
+    )
+    tables = {}
+    for path in tmp_path.glob("*.csv"):
+        with path.open(encoding="utf-8", newline="") as f:
+            tables[path.stem] = list(csv.reader(f))[1:]
+    return tables
+
+
+def _themes(rows: list[list[str]]) -> list[list[str]]:
+    return [r for r in rows if r[1] == "theme"]
+
+
+@pytest.fixture
+def codebook(project, alice) -> dict[str, Theme]:
+    barriers = services.create_theme(project, "Barriers", alice)
+    caseloads = services.create_theme(project, "Caseloads", alice, parent=barriers)
+    return {
+        "Barriers": barriers,
+        "Time": services.create_theme(project, "Time", alice, parent=barriers),
+        "Caseloads": caseloads,
+        "Caseload size": services.create_theme(project, "Caseload size", alice, parent=caseloads),
+        "Other": services.create_theme(project, "Other", alice),
+        "Never used": services.create_theme(project, "Never used", alice),
+    }
+
+
+@pytest.fixture
+def q4(poll):
+    return {a.respondent.export_id: a for a in poll.questions.get(export_id="Q4").answers.all()}
+
+
+@pytest.fixture
+def coded(q4, codebook, bob):
+    """bob: R_1 Barriers + Time; R_2 Time + Caseloads + Caseload size; R_3 Caseloads + Other."""
+    for response, names in {
+        "R_1": ["Barriers", "Time"],
+        "R_2": ["Time", "Caseloads", "Caseload size"],
+        "R_3": ["Caseloads", "Other"],
+    }.items():
+        for name in names:
+            services.apply_theme(q4[response], codebook[name], bob)
+
+
+def test_each_theme_is_recorded_under_itself_and_every_ancestor(codebook):
+    paths = ThemePath.objects.filter(descendant=codebook["Caseload size"])
+    assert set(paths.values_list("ancestor__name", "depth")) == {
+        ("Caseload size", 0),
+        ("Caseloads", 1),
+        ("Barriers", 2),
+    }
+
+
+def test_a_parent_counts_each_respondent_of_its_subtree_once(tmp_path, poll, coded):
+    # Barriers: R_1 itself and through Time, R_2 through three descendants, R_3 through one.
+    assert _themes(_export(tmp_path, poll)["Q4"]) == [
+        ["Q4", "theme", "Barriers", "", "3", "100.0", "3"],
+        ["Q4", "theme", "Caseloads", "Barriers", "2", "66.7", "3"],
+        ["Q4", "theme", "Time", "Barriers", "2", "66.7", "3"],
+        ["Q4", "theme", "Caseload size", "Caseloads", "1", "33.3", "3"],
+        ["Q4", "theme", "Other", "", "1", "33.3", "3"],
+    ]
+
+
+def test_free_text_has_only_theme_rows_most_frequent_first(tmp_path, poll, coded):
+    rows = _export(tmp_path, poll)["Q4"]
+    counts = [int(r[4]) for r in rows]
+    assert counts == sorted(counts, reverse=True)
+    assert {r[1] for r in rows} == {"theme"}  # free text has no option rows
+
+
+def test_a_theme_never_applied_has_no_row(tmp_path, poll, coded):
+    names = [r[2] for r in _themes(_export(tmp_path, poll)["Q4"])]
+    assert "Never used" not in names
+
+
+def test_a_parent_with_no_coded_descendant_and_no_codings_has_no_row(
+    tmp_path, poll, q4, codebook, bob
+):
+    services.apply_theme(q4["R_1"], codebook["Other"], bob)
+    assert [r[2] for r in _themes(_export(tmp_path, poll)["Q4"])] == ["Other"]
+
+
+def test_one_coder_or_everyone(tmp_path, poll, q4, coded, codebook, alice):
+    services.apply_theme(q4["R_1"], codebook["Other"], alice)
+    services.apply_theme(q4["R_3"], codebook["Other"], alice)  # bob applied it here too
+    consensus = {r[2]: r[4] for r in _themes(_export(tmp_path / "all", poll)["Q4"])}
+    bobs = {
+        r[2]: r[4] for r in _themes(_export(tmp_path / "bob", poll, "--source", "coder:bob")["Q4"])
+    }
+    alices = _themes(_export(tmp_path / "alice", poll, "--source", "coder:alice")["Q4"])
+    assert (consensus["Other"], bobs["Other"]) == ("2", "1")
+    assert consensus["Barriers"] == bobs["Barriers"] == "3"
+    assert alices == [["Q4", "theme", "Other", "", "2", "66.7", "3"]]
+
+
+def test_an_unknown_coder_in_source_is_refused(tmp_path, poll):
+    with pytest.raises(CommandError, match="--source: no user named 'nobody'"):
+        _export(tmp_path, poll, "--source", "coder:nobody")
+
+
+def test_other_texts_get_theme_rows_after_the_option_rows_based_on_other_texts(
+    tmp_path, poll, codebook, bob
+):
+    q3 = poll.questions.get(export_id="Q3")
+    answers = list(q3.answers.order_by("respondent__position"))
+    for answer, text in zip(answers, ["Money", "Time off", "Training"], strict=False):
+        answer.other_text = text
+        answer.save()
+    services.apply_theme(answers[0], codebook["Time"], bob)
+    services.apply_theme(answers[1], codebook["Time"], bob)
+    services.apply_theme(answers[1], codebook["Other"], bob)
+    rows = _export(tmp_path, poll)["Q3"]
+    assert [r[1] for r in rows] == ["option"] * 3 + ["theme"] * 3
+    assert rows[0][6] == "5"  # options keep the base of those who answered
+    assert _themes(rows) == [
+        ["Q3", "theme", "Barriers", "", "2", "66.7", "3"],
+        ["Q3", "theme", "Time", "Barriers", "2", "66.7", "3"],
+        ["Q3", "theme", "Other", "", "1", "33.3", "3"],
+    ]
+
+
+def _many_codings(poll, codebook, coder, respondents: int, start: int = 0) -> None:
+    """More respondents answering Q4, each coded with every theme but "Never used"."""
+    q4 = poll.questions.get(export_id="Q4")
+    people = Respondent.objects.bulk_create(
+        Respondent(poll=poll, export_id=f"X_{i}", position=100 + i)
+        for i in range(start, start + respondents)
+    )
+    answers = Answer.objects.bulk_create(
+        Answer(question=q4, respondent=p, text=f"answer {p.export_id}") for p in people
+    )
+    themes = [t for name, t in codebook.items() if name != "Never used"]
+    Coding.objects.bulk_create(
+        Coding(answer=a, theme=t, coder=coder) for a in answers for t in themes
+    )
+
+
+# The whole report of the four-question poll: summaries, options, values and themes.
+QUERY_BUDGET = 12
+
+
+def test_exporting_takes_a_fixed_number_of_queries_whatever_the_number_of_codings(
+    tmp_path, poll, codebook, bob, django_assert_max_num_queries
+):
+    spent = []
+    for added, coded_answers in [(1, 1), (300, 301)]:
+        _many_codings(poll, codebook, bob, added, start=len(spent) * 1000)
+        with django_assert_max_num_queries(QUERY_BUDGET) as queries:
+            tables = _export(tmp_path / str(added), poll, "--source", "coder:bob")
+        spent.append(len(queries.captured_queries))
+        assert _themes(tables["Q4"])[0][2:5] == ["Barriers", "", str(coded_answers)]
+    assert spent[0] == spent[1]
