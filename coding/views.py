@@ -29,7 +29,9 @@ def _theme(project, pk) -> Theme:
 
 
 def _queue_url(question, answer=None, filters: Filters | None = None) -> str:
-    query = (filters or Filters()).as_query(answer=answer.pk if answer else "")
+    """The queue at this answer (an Answer or its id), keeping the filters."""
+    answer_id = getattr(answer, "pk", answer)
+    query = (filters or Filters()).as_query(answer=answer_id or "")
     return reverse("queue", args=[question.pk]) + (f"?{query}" if query else "")
 
 
@@ -56,6 +58,8 @@ def _panel(request, queue: Queue, answer, role: str, **extra) -> dict:
         Coding.objects.filter(answer=answer, coder=request.user).values_list("theme", flat=True)
     )
     previous, following = queue.neighbours(answer)
+    next_uncoded = queue.next_uncoded(answer)
+    question = queue.question
     ctx = {
         "question": queue.question,
         "project": project,
@@ -69,9 +73,9 @@ def _panel(request, queue: Queue, answer, role: str, **extra) -> dict:
         "quotes": Quote.objects.filter(answer=answer, coder=request.user).prefetch_related(
             "themes"
         ),
-        "previous": previous,
-        "following": following,
-        "next_uncoded": queue.next_uncoded(answer),
+        "previous_url": previous and _queue_url(question, previous, queue.filters),
+        "next_url": following and _queue_url(question, following, queue.filters),
+        "next_uncoded_url": next_uncoded and _queue_url(question, next_uncoded, queue.filters),
         "position": queue.position(answer),
         "in_queue": queue.answers().filter(pk=answer.pk).exists(),
         "count": queue.answers().count(),

@@ -95,6 +95,12 @@ DATABASES = {
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets readers run while a coder writes; IMMEDIATE takes the write lock at
     # BEGIN so two writers queue on busy_timeout instead of failing mid-transaction.
+    # Tests use a file too: the in-memory database Django would pick ignores the
+    # busy timeout, so the browser tests' threaded server would see "table is
+    # locked" where a real deployment waits its turn.
+    DATABASES["default"]["TEST"] = {
+        "NAME": os.environ.get("VERBATIM_TEST_DB", str(BASE_DIR / "test-db.sqlite3"))
+    }
     DATABASES["default"]["OPTIONS"] = {
         "transaction_mode": "IMMEDIATE",
         "timeout": 20,

@@ -59,3 +59,14 @@ def _choices(question, people, picks) -> None:
         answer = Answer.objects.create(question=question, respondent=person)
         chosen = pick if isinstance(pick, set) else {pick}
         Selection.objects.bulk_create(Selection(answer=answer, option=options[t]) for t in chosen)
+
+
+def make_free_text(poll, texts: list[str], qid: str = "Q9") -> Question:
+    """A free-text question answered by the poll's first len(texts) respondents, in order."""
+    question = _question(poll, qid, poll.questions.count() + 1, Question.Kind.FREE_TEXT, [])
+    people = poll.respondents.order_by("position")[: len(texts)]
+    Answer.objects.bulk_create(
+        Answer(question=question, respondent=person, text=text)
+        for person, text in zip(people, texts, strict=True)
+    )
+    return question

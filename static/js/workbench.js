@@ -48,6 +48,36 @@
     if (dialog && !dialog.open) dialog.showModal();
   }
 
+  function act(key) {
+    if (key.undo) return press('[data-key="u"]');
+    if (key.suggestion) return press(`[data-suggestion="${key.suggestion}"]`);
+    if (key.key === "/") {
+      const search = $("#theme-name");
+      if (search) { search.focus(); search.select(); }
+      return Boolean(search);
+    }
+    if (key.key === "?") { showKeys(); return true; }
+    if (key.key === "m") {
+      const memo = $("#memo");
+      if (memo) memo.focus();
+      return Boolean(memo);
+    }
+    if (key.key === "q") return openQuote();
+    if (key.key === "ArrowRight") return press('[data-key="j"]');
+    if (key.key === "ArrowLeft") return press('[data-key="k"]');
+    if (key.key.length === 1 && !key.shift) return press(`[data-key="${CSS.escape(key.key)}"]`);
+    return false;
+  }
+
+  // While the workbench is waiting for the server or swapping in its answer,
+  // keys wait too: each then acts on what the coder sees after the previous
+  // action ("k k k" goes back three answers, "1 1" applies then removes).
+  let busy = 0;
+  const waiting = [];
+  function flush() {
+    while (busy === 0 && waiting.length) act(waiting.shift());
+  }
+
   document.addEventListener("keydown", (event) => {
     if (event.defaultPrevented || event.altKey || event.metaKey) return;
     const undo = event.ctrlKey && event.key.toLowerCase() === "z";
@@ -57,22 +87,29 @@
     }
     if (typing(document.activeElement) && !undo) return;
     if (event.ctrlKey && !undo) return;
-    let done = false;
-    if (undo) done = press('[data-key="u"]');
-    else if (event.shiftKey && /^Digit[1-3]$/.test(event.code)) {
-      done = press(`[data-suggestion="${event.code.slice(-1)}"]`);
-    } else if (event.key === "/") {
-      const search = $("#theme-name");
-      if (search) { search.focus(); search.select(); done = true; }
-    } else if (event.key === "?") { showKeys(); done = true; }
-    else if (event.key === "m") {
-      const memo = $("#memo");
-      if (memo) { memo.focus(); done = true; }
-    } else if (event.key === "q") done = openQuote();
-    else if (event.key === "ArrowRight") done = press('[data-key="j"]');
-    else if (event.key === "ArrowLeft") done = press('[data-key="k"]');
-    else if (event.key.length === 1 && !event.shiftKey) done = press(`[data-key="${CSS.escape(event.key)}"]`);
-    if (done) event.preventDefault();
+    const key = {
+      key: event.key,
+      shift: event.shiftKey,
+      undo,
+      suggestion: event.shiftKey && /^Digit[1-3]$/.test(event.code) ? event.code.slice(-1) : "",
+    };
+    const known = undo || key.suggestion || "/?mq".includes(key.key) || key.key.startsWith("Arrow")
+      || (key.key.length === 1 && !key.shift && $(`[data-key="${CSS.escape(key.key)}"]`));
+    if (!known) return;
+    event.preventDefault();
+    // Moving the focus needs no answer from the server: it happens at once, so
+    // the words typed after "/" land in the search box.
+    if (busy > 0 && !"/?m".includes(key.key)) waiting.push(key);
+    else act(key);
+  });
+
+  const onWorkbench = (event) => event.detail.target && event.detail.target.id === "workbench";
+  document.addEventListener("htmx:beforeRequest", (event) => { if (onWorkbench(event)) busy += 1; });
+  document.addEventListener("htmx:afterRequest", (event) => {
+    if (onWorkbench(event) && !event.detail.successful) { busy = Math.max(0, busy - 1); flush(); }
+  });
+  document.addEventListener("htmx:afterSettle", (event) => {
+    if (onWorkbench(event)) { busy = Math.max(0, busy - 1); flush(); }
   });
 
   // Enter in the theme search applies the first match; with no match it
@@ -118,13 +155,36 @@
     state("Not saved: the server could not be reached.", true);
   });
 
-  // After a swap, keep the keyboard on the answer rather than on a vanished button.
-  document.addEventListener("htmx:afterSwap", (event) => {
-    if (event.detail.target.id === "workbench" && !typing(document.activeElement)) {
-      const answer = $("#answer-text");
-      if (answer) answer.focus({ preventScroll: true });
+  // The theme search sits outside the swapped panel, so words typed into it
+  // survive a swap; it follows the answer on screen.
+  let shown = null;
+  function follow(fromSearch) {
+    const card = $(".answer-card");
+    const search = $("#theme-name");
+    if (!card || !search) return;
+    $("#form-answer").value = card.dataset.answer;
+    $("#form-next").value = card.dataset.here;
+    if (fromSearch || card.dataset.answer !== shown) {
+      search.value = "";
+      $("#search-results").replaceChildren();
     }
+    shown = card.dataset.answer;
+  }
+
+  // After a swap the keyboard goes back to the answer, unless the coder is
+  // typing a memo or has just opened the search. This runs in the same task as
+  // the swap, so no key press slips in between.
+  document.addEventListener("htmx:afterSwap", (event) => {
+    if (!onWorkbench(event)) return;
+    const source = event.detail.requestConfig && event.detail.requestConfig.elt;
+    const fromSearch = Boolean(source && source.closest("#create-form, #search-results"));
+    follow(fromSearch);
+    const active = document.activeElement && document.activeElement.id;
+    if (active === "memo" || (active === "theme-name" && !fromSearch)) return;
+    const answer = $("#answer-text");
+    if (answer) answer.focus({ preventScroll: true });
   });
+  document.addEventListener("DOMContentLoaded", () => follow(false));
 
   document.addEventListener("click", (event) => {
     const all = event.target.closest("[data-select-all]");
