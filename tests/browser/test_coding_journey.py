@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
+from coding import services
 from coding.models import Coding, Mark, Quote
 from tests.browser.conftest import log_in
 from tests.conftest import PASSWORD
@@ -97,3 +98,28 @@ def test_a_coder_codes_five_answers_with_the_keyboard_only(page, poll, bob):
     quote = Quote.objects.get()
     assert (quote.start, quote.end) == (TEXTS[1].index("never"), TEXTS[1].index(" to sit"))
     assert [t.name for t in quote.themes.all()] == ["Lack of time"]
+
+
+def test_a_save_that_fails_says_so_and_can_be_retried(page, poll, bob, project):
+    question = make_free_text(poll, TEXTS[:2])
+    theme = services.create_theme(project, "Lack of resources", bob)
+    log_in(page, "bob", PASSWORD)
+    page.goto(f"/questions/{question.pk}/code/")
+    failures = []
+
+    def drop_the_first_save(route):
+        if not failures:
+            failures.append(route.request.url)
+            route.abort("connectionreset")
+        else:
+            route.continue_()
+
+    page.route("**/apply/", drop_the_first_save)
+    page.keyboard.press(theme.shortcut)
+    state = page.locator("#save-state")
+    expect(state).to_contain_text("Not saved")
+    assert not Coding.objects.exists()
+    state.get_by_role("button", name="Retry").click()
+    expect(page.locator(".chips")).to_contain_text("Lack of resources")
+    expect(state).to_have_text("Saved")
+    assert Coding.objects.filter(coder=bob).count() == 1
