@@ -47,6 +47,7 @@ lint: install
 
 bench: install
 	$(PY) bench/import_speed.py
+	$(PY) bench/suggestions.py
 
 clean:
 	rm -rf $(VENV) db.sqlite3*
