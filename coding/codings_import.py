@@ -25,18 +25,17 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from itertools import islice
 from pathlib import Path
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
-from django.db.models.constants import OnConflict
 from django.utils import timezone
 
 from coding import services
 from coding.models import Coding, Mark, Theme
+from polls.bulk_sql import chunks, insert_rows
 from polls.importers.table import column_ref, read_table
 from polls.importers.types import ImportProblem
 from polls.models import Answer, Membership, Poll, Project, Question, Respondent
@@ -45,7 +44,6 @@ ID_HEADERS = ("responseid", "response_id")
 THEME_HEADER = "theme"
 NOT_APPLIED = {"", "0", "false", "no"}
 THEME_NAME_MAX = Theme._meta.get_field("name").max_length
-BATCH = 5000
 
 
 class CodingsLookupError(Exception):
@@ -419,32 +417,6 @@ def _coder(project: Project, username: str):
     return user, created
 
 
-def _chunks(items: list, size: int = BATCH) -> Iterator[list]:
-    it = iter(items)
-    while chunk := list(islice(it, size)):
-        yield chunk
-
-
-def _insert(model, fields: list[str], rows) -> None:
-    """INSERT, skipping rows a unique constraint already holds, with executemany.
-
-    The bulk_create(ignore_conflicts=True) statement, without a model instance
-    per row: those make 100,000 codings several times slower (as polls.loading
-    found for answers). auto_now fields are not filled in: pass their values.
-    """
-    meta, ops = model._meta, connection.ops
-    columns = ", ".join(ops.quote_name(meta.get_field(f).column) for f in fields)
-    placeholders = ", ".join(["%s"] * len(fields))
-    sql = (
-        f"{ops.insert_statement(on_conflict=OnConflict.IGNORE)} {ops.quote_name(meta.db_table)} "
-        f"({columns}) VALUES ({placeholders}) "
-        f"{ops.on_conflict_suffix_sql(fields, OnConflict.IGNORE, None, None)}"
-    )
-    with connection.cursor() as cursor:
-        for chunk in _chunks(rows):
-            cursor.executemany(sql, chunk)
-
-
 def _now(model, field_name: str):
     return model._meta.get_field(field_name).get_db_prep_save(timezone.now(), connection)
 
@@ -460,14 +432,15 @@ def _write_codings(question, coder, answers: set[int], wanted: set[tuple[int, in
             have.add((answer, theme))
         else:
             stale.append(pk)
-    for chunk in _chunks(stale):
+    for chunk in chunks(stale):
         Coding.objects.filter(pk__in=chunk).delete()
     new = sorted(wanted - have)
     now = _now(Coding, "created_at")
-    _insert(
+    insert_rows(
         Coding,
         ["answer", "theme", "coder", "created_at"],
         ((answer, theme, coder.pk, now) for answer, theme in new),
+        ignore_conflicts=True,  # a coding another request saved meanwhile stays once
     )
     return len(new), len(stale)
 
@@ -489,11 +462,12 @@ def _write_marks(question, coder, codings: CodingsFile, answers: dict[str, int])
             change.setdefault(wanted, []).append(pk)
     now = timezone.now()
     for status, pks in change.items():
-        for chunk in _chunks(pks):
+        for chunk in chunks(pks):
             Mark.objects.filter(pk__in=chunk).update(status=status, updated_at=now)
     now = _now(Mark, "updated_at")
-    _insert(
+    insert_rows(
         Mark,
         ["answer", "coder", "status", "flag", "memo", "updated_at"],
         ((answer, coder.pk, status, "", "", now) for answer, status in status_of.items()),
+        ignore_conflicts=True,
     )

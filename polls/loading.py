@@ -9,14 +9,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from itertools import islice
 
 from django.db import connection, transaction
 
+from polls.bulk_sql import chunks, insert_rows
 from polls.importers.types import ImportProblem, ParsedAnswer, QuestionSpec, RawSurvey
 from polls.models import Answer, Option, Poll, Project, Question, Respondent, Selection
-
-BATCH = 5000
 
 
 @dataclass
@@ -95,7 +93,7 @@ def _create_questions(poll: Poll, specs: list[QuestionSpec]) -> list[Question]:
 def _refuse_known_respondents(poll: Poll, survey: RawSurvey) -> None:
     ids = [r.export_id for r in survey.respondents]
     known = set()
-    for chunk in _chunks(ids, 900):  # SQLite limits the parameters of one query
+    for chunk in chunks(ids, 900):  # SQLite limits the parameters of one query
         known.update(
             poll.respondents.filter(export_id__in=chunk).values_list("export_id", flat=True)
         )
@@ -142,7 +140,7 @@ def _create_respondents(poll: Poll, survey: RawSurvey) -> list[int]:
     """Insert respondents; returns their primary keys in file order."""
     start = poll.respondents.count()
     attributes = Respondent._meta.get_field("attributes")
-    _insert(
+    insert_rows(
         Respondent,
         ["poll", "export_id", "position", "attributes"],
         (
@@ -163,7 +161,7 @@ def _option_mapping(spec: QuestionSpec, options: list[Option]) -> list[int]:
 
 
 def _create_answers(question, parsed: list[ParsedAnswer], respondents, option_for) -> None:
-    _insert(
+    insert_rows(
         Answer,
         ["question", "respondent", "value", "text", "other_text"],
         ((question.pk, respondents[a.respondent], a.value, a.text, a.other_text) for a in parsed),
@@ -173,7 +171,7 @@ def _create_answers(question, parsed: list[ParsedAnswer], respondents, option_fo
     answer_of = dict(
         Answer.objects.filter(question=question).values_list("respondent_id", "pk").order_by()
     )
-    _insert(
+    insert_rows(
         Selection,
         ["answer", "option"],
         (
@@ -182,21 +180,3 @@ def _create_answers(question, parsed: list[ParsedAnswer], respondents, option_fo
             for i in dict.fromkeys(a.options)  # a cell naming a choice twice counts once
         ),
     )
-
-
-def _insert(model, fields: list[str], rows) -> None:
-    """INSERT rows with executemany: bulk_create builds a model instance per row,
-    which makes a 100,000-respondent import ten times slower."""
-    meta, quote = model._meta, connection.ops.quote_name
-    columns = ", ".join(quote(meta.get_field(f).column) for f in fields)
-    placeholders = ", ".join(["%s"] * len(fields))
-    sql = f"INSERT INTO {quote(meta.db_table)} ({columns}) VALUES ({placeholders})"
-    with connection.cursor() as cursor:
-        for chunk in _chunks(rows, BATCH):
-            cursor.executemany(sql, chunk)
-
-
-def _chunks(iterable, size):
-    iterator = iter(iterable)
-    while chunk := list(islice(iterator, size)):
-        yield chunk
