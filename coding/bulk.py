@@ -20,7 +20,7 @@ from coding.models import Coding, Mark, Theme
 from coding.queue import STATUSES, Filters, Queue
 from coding.views import _next_url, _queue_url
 from polls.access import CODERS, get_answer, get_question
-from polls.views import HtmxHttpRequest, _partial
+from polls.htmx import HtmxHttpRequest, partial_for
 
 PAGE_SIZE = 50
 SORTS = {"": "pk", "text": Length("text"), "-text": Length("text").desc()}
@@ -86,7 +86,7 @@ def grid(request: HtmxHttpRequest, question: int) -> HttpResponse:
         here=request.get_full_path(),
         queue_url=_queue_url(question, filters=filters),
     )
-    return render(request, _partial(request, "coding/grid.html", "grid"), ctx)
+    return render(request, partial_for(request, "coding/grid.html", "grid"), ctx)
 
 
 @require_POST
@@ -136,7 +136,7 @@ def similar(request: HtmxHttpRequest, answer: int) -> HttpResponse:
         title="Similar answers not yet coded",
         tool="similar",
     )
-    return render(request, _partial(request, "coding/tool.html", "matches"), ctx)
+    return render(request, partial_for(request, "coding/tool.html", "matches"), ctx)
 
 
 @require_GET
@@ -166,7 +166,7 @@ def rules(request: HtmxHttpRequest, question: int) -> HttpResponse:
         tool="rules",
         preselect=set(),
     )
-    return render(request, _partial(request, "coding/tool.html", "matches"), ctx)
+    return render(request, partial_for(request, "coding/tool.html", "matches"), ctx)
 
 
 @require_GET
@@ -187,7 +187,7 @@ def duplicates(request: HtmxHttpRequest, question: int) -> HttpResponse:
         tool="duplicates",
         preselect=set(),
     )
-    return render(request, _partial(request, "coding/tool.html", "matches"), ctx)
+    return render(request, partial_for(request, "coding/tool.html", "matches"), ctx)
 
 
 def _number(value, default: float, low: float, high: float) -> float:

@@ -19,7 +19,7 @@ from coding import assist, services
 from coding.models import Coding, Mark, Quote, Theme
 from coding.queue import STATUSES, Filters, Queue
 from polls.access import CODERS, get_answer, get_question
-from polls.views import HtmxHttpRequest, _partial
+from polls.htmx import HtmxHttpRequest, partial_for
 
 QUEUE = "coding/queue.html"
 
@@ -57,17 +57,16 @@ def _panel(request, queue: Queue, answer, role: str, **extra) -> dict:
     applied = set(
         Coding.objects.filter(answer=answer, coder=request.user).values_list("theme", flat=True)
     )
+    question = queue.question
     previous, following = queue.neighbours(answer)
     next_uncoded = queue.next_uncoded(answer)
-    question = queue.question
     ctx = {
-        "question": queue.question,
+        "question": question,
         "project": project,
         "answer": answer,
         "text": services.answer_text(answer),
         "themes": themes,
-        "applied": [t for t in themes if t.pk in applied]
-        + list(Theme.objects.filter(pk__in=applied, archived=True)),
+        "applied": _applied(themes, applied),
         "applied_ids": applied,
         "mark": Mark.objects.filter(answer=answer, coder=request.user).first(),
         "quotes": Quote.objects.filter(answer=answer, coder=request.user).prefetch_related(
@@ -82,7 +81,7 @@ def _panel(request, queue: Queue, answer, role: str, **extra) -> dict:
         "progress": queue.progress(),
         "filters": queue.filters,
         "statuses": STATUSES,
-        "here": _queue_url(queue.question, answer, queue.filters),
+        "here": _queue_url(question, answer, queue.filters),
         "can_code": role in CODERS,
         "flags": Mark.Flag.choices[1:],
     }
@@ -119,7 +118,7 @@ def queue(request: HtmxHttpRequest, question: int) -> HttpResponse:
         return render(request, QUEUE, ctx)
     request.session[session_key] = answer.pk  # back here after a reload or a visit elsewhere
     ctx = _panel(request, q, answer, role)
-    return render(request, _partial(request, QUEUE, "panel"), ctx)
+    return render(request, partial_for(request, QUEUE, "panel"), ctx)
 
 
 def _after_action(request, answer, role, **extra) -> HttpResponse:

@@ -4,28 +4,17 @@ from uuid import UUID
 
 from django.contrib import messages
 from django.db.models import Count
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
-from django_htmx.middleware import HtmxDetails
 
 from polls import imports
 from polls.access import EDITORS, get_pending_import, get_poll, get_project
 from polls.forms import UploadForm
+from polls.htmx import HtmxHttpRequest, partial_for
 from polls.importers.types import ImportProblem
 from polls.models import PendingImport, Project
 from polls.summaries import summarise_poll
-
-
-class HtmxHttpRequest(HttpRequest):
-    htmx: HtmxDetails
-
-
-def _partial(request: HtmxHttpRequest, template: str, name: str) -> str:
-    """The whole page, or only the named partial for an htmx swap."""
-    if request.htmx and not request.htmx.boosted and not request.htmx.history_restore_request:
-        return f"{template}#{name}"
-    return template
 
 
 @require_GET
@@ -97,7 +86,7 @@ def import_preview(request: HtmxHttpRequest, code: UUID) -> HttpResponse:
         _apply_corrections(request, pending)
         pending.save(update_fields=["options"])
     ctx = {"preview": imports.preview(pending), "project": pending.project, "pending": pending}
-    return render(request, _partial(request, "polls/import_preview.html", "questions"), ctx)
+    return render(request, partial_for(request, "polls/import_preview.html", "questions"), ctx)
 
 
 def _apply_corrections(request: HtmxHttpRequest, pending: PendingImport) -> None:

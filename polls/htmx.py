@@ -1,0 +1,21 @@
+"""htmx plumbing shared by every app's views."""
+
+from __future__ import annotations
+
+from django.http import HttpRequest
+from django_htmx.middleware import HtmxDetails
+
+
+class HtmxHttpRequest(HttpRequest):
+    htmx: HtmxDetails
+
+
+def partial_for(request: HtmxHttpRequest, template: str, name: str) -> str:
+    """The whole page, or only its named partial for an htmx swap.
+
+    Boosted and history-restore requests carry HX-Request too but want the page.
+    """
+    htmx = request.htmx
+    if htmx and not htmx.boosted and not htmx.history_restore_request:
+        return f"{template}#{name}"
+    return template
