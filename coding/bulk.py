@@ -18,7 +18,7 @@ from django.views.decorators.http import require_GET, require_POST
 from coding import assist, services
 from coding.models import Coding, Mark, Theme
 from coding.queue import STATUSES, Filters, Queue
-from coding.views import _next_url, _queue_url
+from coding.views import _mine, _next_url, _queue_url
 from polls.access import CODERS, get_answer, get_question
 from polls.htmx import HtmxHttpRequest, partial_for
 
@@ -122,16 +122,13 @@ def similar(request: HtmxHttpRequest, answer: int) -> HttpResponse:
     scores = dict(ranked)
     found = _with_my_codings(question.answers.filter(pk__in=scores), request.user)
     rows = sorted(found, key=lambda a: -scores[a.pk])
-    applied = Coding.objects.filter(answer=answer, coder=request.user).values_list(
-        "theme", flat=True
-    )
     ctx = _tool_context(
         question,
         role,
         answer=answer,
         rows=[(a, scores[a.pk]) for a in rows],
         threshold=threshold,
-        preselect=set(applied),
+        preselect=_mine(answer, request.user),
         here=request.get_full_path(),
         title="Similar answers not yet coded",
         tool="similar",

@@ -54,9 +54,7 @@ def _panel(request, queue: Queue, answer, role: str, **extra) -> dict:
     """Everything the one-at-a-time panel shows for one answer."""
     project = queue.question.poll.project
     themes = list(project.themes.active())
-    applied = set(
-        Coding.objects.filter(answer=answer, coder=request.user).values_list("theme", flat=True)
-    )
+    applied = _mine(answer, request.user)
     question = queue.question
     previous, following = queue.neighbours(answer)
     next_uncoded = queue.next_uncoded(answer)
@@ -218,16 +216,9 @@ def search_themes(request: HtmxHttpRequest, question: int) -> HttpResponse:
     question, role = get_question(request, question)
     answer_id = request.GET.get("answer", "")
     answer = question.answers.filter(pk=answer_id).first() if answer_id.isdigit() else None
-    entries = _entries(question.poll.project)
-    found = assist.search_themes(request.GET.get("name", ""), list(entries.values()))
-    applied = (
-        set(
-            Coding.objects.filter(answer=answer, coder=request.user).values_list("theme", flat=True)
-        )
-        if answer
-        else set()
-    )
-    themes = Theme.objects.in_bulk([e.id for e, _ in found])
+    themes = _by_id(question.poll.project)
+    found = assist.search_themes(request.GET.get("name", ""), _entries(themes))
+    applied = _mine(answer, request.user)
     results = [(themes[e.id], score, e.id in applied) for e, score in found]
     ctx = {
         "results": results,
@@ -239,11 +230,22 @@ def search_themes(request: HtmxHttpRequest, question: int) -> HttpResponse:
     return render(request, "coding/_search_results.html", ctx)
 
 
-def _entries(project) -> dict[int, assist.ThemeEntry]:
-    return {
-        t.pk: assist.ThemeEntry(t.pk, t.name, t.description, tuple(t.alias_list))
-        for t in project.themes.active()
-    }
+def _mine(answer, coder) -> set[int]:
+    """The ids of the themes this coder applied to the answer."""
+    if answer is None:
+        return set()
+    return set(Coding.objects.filter(answer=answer, coder=coder).values_list("theme", flat=True))
+
+
+def _by_id(project) -> dict[int, Theme]:
+    return {t.pk: t for t in project.themes.active()}
+
+
+def _entries(themes: dict[int, Theme]) -> list[assist.ThemeEntry]:
+    """The codebook as the rapidfuzz helpers see it."""
+    return [
+        assist.ThemeEntry(t.pk, t.name, t.description, tuple(t.alias_list)) for t in themes.values()
+    ]
 
 
 @require_POST
@@ -257,7 +259,7 @@ def create_theme(request: HtmxHttpRequest, question: int) -> HttpResponse:
     if not name:
         return _after_action(request, answer, role) if answer else redirect(_queue_url(question))
     existing = project.themes.filter(name__iexact=name).first()
-    close = assist.near_duplicates(name, list(_entries(project).values()))
+    close = assist.near_duplicates(name, _entries(_by_id(project)))
     if existing is None and close and request.POST.get("confirm") != "1":
         warning = {"name": name, "close": Theme.objects.filter(pk__in=[e.id for e in close])}
         if answer is None:
@@ -276,13 +278,10 @@ def create_theme(request: HtmxHttpRequest, question: int) -> HttpResponse:
 def suggestions(request: HtmxHttpRequest, answer: int) -> HttpResponse:
     answer, role = get_answer(request, answer)
     question = answer.question
-    entries = _entries(question.poll.project)
+    themes = _by_id(question.poll.project)
     coded = _coded_examples(question, request.user)
-    ranked = assist.suggest(services.answer_text(answer), coded, list(entries.values()))
-    applied = set(
-        Coding.objects.filter(answer=answer, coder=request.user).values_list("theme", flat=True)
-    )
-    themes = Theme.objects.in_bulk([pk for pk, _ in ranked])
+    ranked = assist.suggest(services.answer_text(answer), coded, _entries(themes))
+    applied = _mine(answer, request.user)
     ctx = {
         "answer": answer,
         "suggestions": [(themes[pk], score, pk in applied) for pk, score in ranked if pk in themes],
