@@ -43,13 +43,6 @@ class Source:
         return codings.filter(coder=self.coder) if self.coder else codings
 
 
-def theme_base(summary: QuestionSummary) -> int:
-    """Free text: those who answered; a choice question: those who wrote an "other" text."""
-    if summary.kind == Question.Kind.FREE_TEXT:
-        return summary.answered
-    return summary.question.answers.exclude(other_text="").count()
-
-
 def theme_rows(summary: QuestionSummary, source: Source) -> list[list]:
     question = summary.question
     counts = dict(
@@ -60,7 +53,9 @@ def theme_rows(summary: QuestionSummary, source: Source) -> list[list]:
     )
     if not counts:
         return []
-    base = theme_base(summary)
+    # The contract's base for every row: those who answered the question, so an
+    # "other" text theme reads as a share of everyone answering the choice question.
+    base = summary.answered
     themes = Theme.objects.filter(pk__in=counts).select_related("parent")
     ordered = sorted(themes, key=lambda t: (-counts[t.pk], t.name.casefold()))
     return [

@@ -136,7 +136,7 @@ def test_an_unknown_coder_in_source_is_refused(tmp_path, poll):
         _export(tmp_path, poll, "--source", "coder:nobody")
 
 
-def test_other_texts_get_theme_rows_after_the_option_rows_based_on_other_texts(
+def test_other_texts_get_theme_rows_after_the_option_rows_on_the_questions_base(
     tmp_path, poll, codebook, bob
 ):
     q3 = poll.questions.get(export_id="Q3")
@@ -149,11 +149,12 @@ def test_other_texts_get_theme_rows_after_the_option_rows_based_on_other_texts(
     services.apply_theme(answers[1], codebook["Other"], bob)
     rows = _export(tmp_path, poll)["Q3"]
     assert [r[1] for r in rows] == ["option"] * 3 + ["theme"] * 3
-    assert rows[0][6] == "5"  # options keep the base of those who answered
+    assert rows[0][6] == "5"
+    # The contract's base: everyone who answered the question, not only the 3 "other" texts.
     assert _themes(rows) == [
-        ["Q3", "theme", "Barriers", "", "2", "66.7", "3"],
-        ["Q3", "theme", "Time", "Barriers", "2", "66.7", "3"],
-        ["Q3", "theme", "Other", "", "1", "33.3", "3"],
+        ["Q3", "theme", "Barriers", "", "2", "40.0", "5"],
+        ["Q3", "theme", "Time", "Barriers", "2", "40.0", "5"],
+        ["Q3", "theme", "Other", "", "1", "20.0", "5"],
     ]
 
 
