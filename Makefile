@@ -7,9 +7,10 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1:8000
 
 # Django 6 needs Python 3.12 or newer; this machine's default python3 may be older,
-# so look for one (pyenv installs included) rather than trusting `python3`.
-find_python = for p in python3.13 python3.12 $(HOME)/.pyenv/versions/3.1[23]*/bin/python3 \
-	/root/.pyenv/versions/3.1[23]*/bin/python3 /usr/bin/python3.1[23] python3; do \
+# so look for one (pyenv installs included), 3.13 first, rather than trusting `python3`.
+find_python = for p in python3.13 $(HOME)/.pyenv/versions/3.13*/bin/python3 \
+	/root/.pyenv/versions/3.13*/bin/python3 python3.12 $(HOME)/.pyenv/versions/3.12*/bin/python3 \
+	/root/.pyenv/versions/3.12*/bin/python3 python3; do \
 	  $$p -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null && { echo $$p; break; }; \
 	done
 

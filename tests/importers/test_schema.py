@@ -89,9 +89,12 @@ def test_a_schema_dict_from_the_preview_page_is_checked_too(survey):
 
 
 def test_invalid_json_names_its_line_and_column():
+    broken = '{"questions": [\n  {"id": "Q1",}\n]}'
+    with pytest.raises(json.JSONDecodeError) as parsed:  # where this Python places the fault
+        json.loads(broken)
     with pytest.raises(ImportProblem) as caught:
-        parse_schema(b'{"questions": [\n  {"id": "Q1",}\n]}', "broken.json")
-    names_the_cell(caught.value, "broken.json", row=2, column="14")
+        parse_schema(broken.encode(), "broken.json")
+    names_the_cell(caught.value, "broken.json", row=2, column=str(parsed.value.colno))
 
 
 @pytest.mark.parametrize(
