@@ -30,6 +30,11 @@ class ThemeQuerySet(models.QuerySet):
     def active(self) -> ThemeQuerySet:
         return self.filter(archived=False)
 
+    def offered_for(self, question: Question) -> ThemeQuerySet:
+        """Active themes offered when coding this question: scoped to it, or unscoped."""
+        scoped = models.Q(questions=question) | models.Q(questions=None)
+        return self.active().filter(scoped).distinct()
+
 
 class Theme(models.Model):
     code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
@@ -39,7 +44,23 @@ class Theme(models.Model):
     )
     name = models.CharField(max_length=200)
     description = models.TextField(blank=True)
+    inclusion = models.TextField(blank=True, help_text="When to apply it.")
+    exclusion = models.TextField(blank=True, help_text="When not to, though it looks close.")
     aliases = models.TextField(blank=True, help_text="Other words for it, one per line.")
+    questions = models.ManyToManyField(
+        Question,
+        blank=True,
+        related_name="themes",
+        help_text="Where the theme is offered for coding; none means every question.",
+    )
+    merged_into = models.ForeignKey(
+        "self",
+        models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="merged",
+        help_text="Set when merged: the theme is archived and kept so the merge can be undone.",
+    )
     colour = models.CharField(max_length=7, default=PALETTE[0])
     shortcut = models.CharField(max_length=1, blank=True)
     position = models.PositiveIntegerField(default=0)
@@ -191,6 +212,14 @@ class Event(models.Model):
         QUOTE = "quote", "Saved a quote"
         UNQUOTE = "unquote", "Deleted a quote"
         CREATE_THEME = "create_theme", "Created a theme"
+        EDIT_THEME = "edit_theme", "Edited a theme"
+        MOVE_THEME = "move_theme", "Moved a theme"
+        ARCHIVE_THEME = "archive_theme", "Archived a theme"
+        RESTORE_THEME = "restore_theme", "Restored a theme"
+        MERGE = "merge", "Merged themes"
+        UNMERGE = "unmerge", "Undid a merge"
+        SPLIT = "split", "Split a theme"
+        IMPORT_CODEBOOK = "import_codebook", "Imported a codebook"
 
     project = models.ForeignKey(Project, models.CASCADE, related_name="events")
     user = models.ForeignKey(settings.AUTH_USER_MODEL, models.CASCADE, related_name="+")
@@ -211,4 +240,7 @@ class Event(models.Model):
         indexes = [
             # The undo stack: a user's latest events on one question.
             models.Index(fields=["user", "question", "-id"], name="event_undo_stack"),
+            # History pages: a theme's or an answer's events, newest first.
+            models.Index(fields=["theme", "-id"], name="event_by_theme"),
+            models.Index(fields=["answer", "-id"], name="event_by_answer"),
         ]
