@@ -7,6 +7,7 @@ page with hx-select), so all four share one action and one undo batch.
 
 from __future__ import annotations
 
+from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db.models import Prefetch, Q
 from django.db.models.fields.json import KT
@@ -15,11 +16,12 @@ from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
-from coding import assist, services
+from coding import assist, codebook, services
+from coding.codebook import CodebookError
 from coding.models import Coding, Mark, Theme
 from coding.queue import STATUSES, Filters, Queue
 from coding.views import _mine, _next_url, _queue_url
-from polls.access import CODERS, get_answer, get_question
+from polls.access import CODERS, EDITORS, get_answer, get_question
 from polls.htmx import HtmxHttpRequest, partial_for
 
 PAGE_SIZE = 50
@@ -83,6 +85,8 @@ def grid(request: HtmxHttpRequest, question: int) -> HttpResponse:
         attributes=attributes,
         columns=columns,
         sort=sort,
+        split_from=question.poll.project.themes.filter(pk=filters.theme or 0).first(),
+        is_lead=role in EDITORS,
         here=request.get_full_path(),
         queue_url=_queue_url(question, filters=filters),
     )
@@ -98,7 +102,14 @@ def bulk_apply(request: HtmxHttpRequest, question: int) -> HttpResponse:
     )
     ids = [i for i in request.POST.getlist("answers") if i.isdigit()]
     answers = question.answers.filter(pk__in=ids)
-    if request.POST.get("action") == "remove":
+    if request.POST.get("action") == "move":  # splitting a theme is the lead's call
+        get_question(request, question.pk, roles=EDITORS)
+        source = get_object_or_404(question.poll.project.themes, pk=request.POST.get("from") or 0)
+        try:
+            codebook.split(source, answers, theme, request.user)
+        except CodebookError as e:
+            messages.error(request, str(e))
+    elif request.POST.get("action") == "remove":
         services.remove_from_many(answers, theme, request.user)
     else:
         services.apply_to_many(answers, theme, request.user)

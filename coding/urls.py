@@ -1,6 +1,6 @@
 from django.urls import path
 
-from coding import bulk, views
+from coding import bulk, codebook_views, views
 
 urlpatterns = [
     path("questions/<int:question>/code/", views.queue, name="queue"),
@@ -20,4 +20,12 @@ urlpatterns = [
     path("answers/<int:answer>/suggestions/", views.suggestions, name="suggestions"),
     path("answers/<int:answer>/similar/", bulk.similar, name="similar"),
     path("quotes/<uuid:code>/delete/", views.delete_quote, name="quote-delete"),
+    path("projects/<uuid:code>/codebook/", codebook_views.codebook_page, name="codebook"),
+    path("projects/<uuid:code>/codebook/add/", codebook_views.theme_add, name="theme-add"),
+    path("themes/<int:pk>/edit/", codebook_views.theme_edit, name="theme-edit"),
+    path("themes/<int:pk>/archive/", codebook_views.theme_archive, name="theme-archive"),
+    path("themes/<int:pk>/merge/", codebook_views.theme_merge, name="theme-merge"),
+    path("themes/<int:pk>/history/", codebook_views.theme_history, name="theme-history"),
+    path("merges/<int:pk>/undo/", codebook_views.merge_undo, name="merge-undo"),
+    path("answers/<int:pk>/history/", codebook_views.answer_history, name="answer-history"),
 ]

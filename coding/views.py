@@ -18,7 +18,7 @@ from django.views.decorators.http import require_GET, require_POST
 from coding import assist, services
 from coding.models import Coding, Mark, Quote, Theme
 from coding.queue import STATUSES, Filters, Queue
-from polls.access import CODERS, get_answer, get_question
+from polls.access import CODERS, EDITORS, get_answer, get_question
 from polls.htmx import HtmxHttpRequest, partial_for
 
 QUEUE = "coding/queue.html"
@@ -53,7 +53,7 @@ def _filters_of(request) -> Filters:
 def _panel(request, queue: Queue, answer, role: str, **extra) -> dict:
     """Everything the one-at-a-time panel shows for one answer."""
     project = queue.question.poll.project
-    themes = list(project.themes.active())
+    themes = list(project.themes.offered_for(queue.question))
     applied = _mine(answer, request.user)
     question = queue.question
     previous, following = queue.neighbours(answer)
@@ -81,6 +81,7 @@ def _panel(request, queue: Queue, answer, role: str, **extra) -> dict:
         "statuses": STATUSES,
         "here": _queue_url(question, answer, queue.filters),
         "can_code": role in CODERS,
+        "is_lead": role in EDITORS,
         "flags": Mark.Flag.choices[1:],
     }
     ctx.update(extra)
@@ -216,7 +217,7 @@ def search_themes(request: HtmxHttpRequest, question: int) -> HttpResponse:
     question, role = get_question(request, question)
     answer_id = request.GET.get("answer", "")
     answer = question.answers.filter(pk=answer_id).first() if answer_id.isdigit() else None
-    themes = _by_id(question.poll.project)
+    themes = _by_id(question)
     found = assist.search_themes(request.GET.get("name", ""), _entries(themes))
     applied = _mine(answer, request.user)
     results = [(themes[e.id], score, e.id in applied) for e, score in found]
@@ -237,8 +238,9 @@ def _mine(answer, coder) -> set[int]:
     return set(Coding.objects.filter(answer=answer, coder=coder).values_list("theme", flat=True))
 
 
-def _by_id(project) -> dict[int, Theme]:
-    return {t.pk: t for t in project.themes.active()}
+def _by_id(question) -> dict[int, Theme]:
+    """The themes offered when coding this question."""
+    return {t.pk: t for t in question.poll.project.themes.offered_for(question)}
 
 
 def _entries(themes: dict[int, Theme]) -> list[assist.ThemeEntry]:
@@ -259,7 +261,7 @@ def create_theme(request: HtmxHttpRequest, question: int) -> HttpResponse:
     if not name:
         return _after_action(request, answer, role) if answer else redirect(_queue_url(question))
     existing = project.themes.filter(name__iexact=name).first()
-    close = assist.near_duplicates(name, _entries(_by_id(project)))
+    close = assist.near_duplicates(name, _entries({t.pk: t for t in project.themes.active()}))
     if existing is None and close and request.POST.get("confirm") != "1":
         warning = {"name": name, "close": Theme.objects.filter(pk__in=[e.id for e in close])}
         if answer is None:
@@ -278,7 +280,7 @@ def create_theme(request: HtmxHttpRequest, question: int) -> HttpResponse:
 def suggestions(request: HtmxHttpRequest, answer: int) -> HttpResponse:
     answer, role = get_answer(request, answer)
     question = answer.question
-    themes = _by_id(question.poll.project)
+    themes = _by_id(question)
     coded = _coded_examples(question, request.user)
     ranked = assist.suggest(services.answer_text(answer), coded, _entries(themes))
     applied = _mine(answer, request.user)
