@@ -11,11 +11,12 @@ from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from coding import codebook, services
+from coding import codebook, codebook_io, refi, refi_export, services
 from coding.codebook import CodebookError
 from coding.models import RESERVED_KEYS, Coding, Event, Quote, Theme
 from polls.access import EDITORS, get_answer, get_project
 from polls.htmx import HtmxHttpRequest, partial_for
+from polls.importers.types import ImportProblem
 from polls.models import Question
 
 PAGE = "coding/codebook.html"
@@ -250,3 +251,74 @@ def answer_history(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     events = Event.objects.filter(answer=answer)
     title = f"History of {answer.respondent.export_id}'s answer to {answer.question.export_id}"
     return _history(request, events, title, answer.question.poll.project)
+
+
+# Exchange ----------------------------------------------------------------------
+
+CODEBOOK_UPLOAD_LIMIT = 10 * 1024 * 1024
+
+
+def _download(data: bytes, filename: str, content_type: str) -> HttpResponse:
+    response = HttpResponse(data, content_type=content_type)
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+def _slug(project) -> str:
+    return "".join(c if c.isalnum() else "-" for c in project.name).strip("-").lower() or "project"
+
+
+@require_GET
+def codebook_csv(request: HtmxHttpRequest, code: UUID) -> HttpResponse:
+    project, _ = get_project(request, code)
+    return _download(
+        codebook_io.write_csv(project), f"{_slug(project)}-codebook.csv", "text/csv; charset=utf-8"
+    )
+
+
+@require_GET
+def codebook_qdc(request: HtmxHttpRequest, code: UUID) -> HttpResponse:
+    project, _ = get_project(request, code)
+    if not project.themes.active().exists():  # REFI-QDA requires at least one code
+        messages.error(request, "The codebook has no themes to export yet.")
+        return redirect("codebook", code=project.code)
+    return _download(refi.write_qdc(project), f"{_slug(project)}.qdc", "application/xml")
+
+
+@require_GET
+def project_qdpx(request: HtmxHttpRequest, code: UUID) -> HttpResponse:
+    project, _ = get_project(request, code)
+    return _download(
+        refi_export.write_qdpx(project, request.user), f"{_slug(project)}.qdpx", "application/zip"
+    )
+
+
+@require_POST
+def codebook_import(request: HtmxHttpRequest, code: UUID) -> HttpResponse:
+    """Merge a CSV or REFI-QDA .qdc codebook into the project by name."""
+    project, _ = get_project(request, code, roles=EDITORS)
+    upload = request.FILES.get("file")
+    if upload is None or upload.size > CODEBOOK_UPLOAD_LIMIT:
+        messages.error(request, "Choose a codebook file of at most 10 MB.")
+        return redirect("codebook", code=project.code)
+    data, name = upload.read(), upload.name
+    try:
+        if name.lower().endswith(".qdc"):
+            report = refi.import_qdc(project, data, name, request.user)
+        else:
+            report = codebook_io.import_csv(project, data, name, request.user)
+    except ImportProblem as e:
+        messages.error(request, f"Nothing was imported. {e}")
+    else:
+        messages.success(request, _summary(report))
+        for conflict in report.conflicts:
+            messages.warning(request, conflict)
+    return redirect("codebook", code=project.code)
+
+
+def _summary(report) -> str:
+    return (
+        f"Codebook merged: {len(report.created)} created, {len(report.updated)} completed, "
+        f"{len(report.unchanged)} unchanged, {len(report.conflicts)} conflict"
+        f"{'' if len(report.conflicts) == 1 else 's'}."
+    )

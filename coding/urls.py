@@ -28,4 +28,12 @@ urlpatterns = [
     path("themes/<int:pk>/history/", codebook_views.theme_history, name="theme-history"),
     path("merges/<int:pk>/undo/", codebook_views.merge_undo, name="merge-undo"),
     path("answers/<int:pk>/history/", codebook_views.answer_history, name="answer-history"),
+    path("projects/<uuid:code>/codebook.csv", codebook_views.codebook_csv, name="codebook-csv"),
+    path("projects/<uuid:code>/codebook.qdc", codebook_views.codebook_qdc, name="codebook-qdc"),
+    path("projects/<uuid:code>/project.qdpx", codebook_views.project_qdpx, name="project-qdpx"),
+    path(
+        "projects/<uuid:code>/codebook/import/",
+        codebook_views.codebook_import,
+        name="codebook-import",
+    ),
 ]
