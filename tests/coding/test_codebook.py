@@ -233,3 +233,10 @@ def test_the_grid_splits_a_theme_for_leads_only(client, poll, answers, themes, a
     login(client, alice).post(url, form)
     assert Coding.objects.get(answer=answers[0]).theme == themes["funding"]
     assert Quote.objects.count() == 0
+
+
+def test_the_edit_form_comes_as_a_fragment_for_htmx(client, themes, alice):
+    html = login(client, alice).get(
+        f"/themes/{themes['time'].pk}/edit/", headers={"HX-Request": "true"}
+    ).content.decode()
+    assert "<html" not in html and 'name="inclusion"' in html
