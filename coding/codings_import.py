@@ -23,6 +23,7 @@ coding.services.create_theme like any other new theme.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -34,7 +35,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from coding import services
-from coding.models import Coding, Mark, Theme
+from coding.models import Coding, Event, Mark, Theme
 from polls.bulk_sql import chunks, insert_rows
 from polls.importers.table import column_ref, read_table
 from polls.importers.types import ImportProblem
@@ -310,8 +311,10 @@ def import_codings(
             for response, (_, keys) in codings.responses.items()
             for key in keys
         }
+        before = _themes_by_answer(question, coder, set(answers.values()))
         added, removed = _write_codings(question, coder, set(answers.values()), wanted)
         _write_marks(question, coder, codings, answers)
+        _log_changes(project, coder, before, wanted, filename)
     return CodingsImportResult(
         question=question,
         coder=coder,
@@ -419,6 +422,50 @@ def _coder(project: Project, username: str):
 
 def _now(model, field_name: str):
     return model._meta.get_field(field_name).get_db_prep_save(timezone.now(), connection)
+
+
+def _themes_by_answer(question, coder, answers: set[int]) -> dict[int, set[int]]:
+    themes: dict[int, set[int]] = {answer: set() for answer in answers}
+    rows = Coding.objects.by(coder).for_question(question).values_list("answer", "theme")
+    for answer, theme in rows.order_by():
+        if answer in themes:
+            themes[answer].add(theme)
+    return themes
+
+
+def _log_changes(project, coder, before: dict[int, set[int]], wanted, filename: str) -> None:
+    """One history event per answer whose themes the file changed, in bulk.
+
+    They carry no question, so they stay off the workbench's undo stack: a
+    coder's "u" must not unpick a whole import.
+    """
+    after: dict[int, set[int]] = {answer: set() for answer in before}
+    for answer, theme in wanted:
+        after[answer].add(theme)
+    field = Event._meta.get_field
+    batch = field("batch").get_db_prep_save(uuid.uuid4(), connection)
+    now = _now(Event, "created_at")
+    json = field("before")
+    insert_rows(
+        Event,
+        ["project", "user", "action", "answer", "before", "after", "batch", "created_at"],
+        (
+            (
+                project.pk,
+                coder.pk,
+                Event.Action.IMPORT_CODINGS,
+                answer,
+                json.get_db_prep_save({"themes": sorted(old)}, connection),
+                json.get_db_prep_save(
+                    {"themes": sorted(after[answer]), "file": filename}, connection
+                ),
+                batch,
+                now,
+            )
+            for answer, old in before.items()
+            if old != after[answer]
+        ),
+    )
 
 
 def _write_codings(question, coder, answers: set[int], wanted: set[tuple[int, int]]):

@@ -220,6 +220,7 @@ class Event(models.Model):
         UNMERGE = "unmerge", "Undid a merge"
         SPLIT = "split", "Split a theme"
         IMPORT_CODEBOOK = "import_codebook", "Imported a codebook"
+        IMPORT_CODINGS = "import_codings", "Imported codings"
 
     project = models.ForeignKey(Project, models.CASCADE, related_name="events")
     user = models.ForeignKey(settings.AUTH_USER_MODEL, models.CASCADE, related_name="+")

@@ -144,10 +144,17 @@ def test_create_themes_adds_the_missing_themes_to_the_codebook(tmp_path, poll, t
     assert _coded(poll, "bob") == {"R_1": {"Workload"}, "R_2": {"Workload", "Caseloads"}}
 
 
-def test_imported_codings_log_no_events(poll, themes, bob):
-    before = Event.objects.count()
+def test_each_answer_the_import_changes_gets_a_history_event(poll, themes, bob):
     _import(DATA / "long.csv", poll)
-    assert Event.objects.count() == before
+    events = Event.objects.filter(action="import_codings")
+    coded = _coded(poll, "bob")
+    assert events.count() == sum(1 for themes in coded.values() if themes)
+    assert events.values("batch").distinct().count() == 1
+    event = events.first()
+    assert event.before == {"themes": []} and event.after["file"] == "long.csv"
+    assert event.question is None  # history only: the coder's undo key leaves imports alone
+    _import(DATA / "long.csv", poll)
+    assert Event.objects.filter(action="import_codings").count() == events.count()
 
 
 def test_codings_of_other_texts_of_a_choice_question(tmp_path, poll, themes, bob):
