@@ -179,6 +179,8 @@ def theme_add(request: HtmxHttpRequest, code: UUID) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def theme_edit(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     theme = _lead_theme(request, pk)
+    # The form validates into a copy: `theme` keeps the old values, which the
+    # edit and move functions compare against to record before and after.
     form = ThemeForm(request.POST or None, instance=Theme.objects.get(pk=theme.pk))
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
