@@ -236,7 +236,9 @@ def test_the_grid_splits_a_theme_for_leads_only(client, poll, answers, themes, a
 
 
 def test_the_edit_form_comes_as_a_fragment_for_htmx(client, themes, alice):
-    html = login(client, alice).get(
-        f"/themes/{themes['time'].pk}/edit/", headers={"HX-Request": "true"}
-    ).content.decode()
+    html = (
+        login(client, alice)
+        .get(f"/themes/{themes['time'].pk}/edit/", headers={"HX-Request": "true"})
+        .content.decode()
+    )
     assert "<html" not in html and 'name="inclusion"' in html

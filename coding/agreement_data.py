@@ -1,0 +1,143 @@
+"""Two coders' codings of one question, gathered for coding.agreement, and the CSV rows.
+
+The unit is one answer. An answer counts only when BOTH coders finished it
+(their Mark status is "coded" or "no_theme"); a coder who did not code an
+answer is missing there, which is not the same as coding it with no theme
+(an empty set: 0 for every theme). Codings left on an answer a coder has not
+finished (status "") are ignored, and a "no_theme" mark means the empty set.
+
+The whole question takes three queries whatever its size: the finished marks,
+the codings, the project's theme names.
+
+CSV rows (design.md, `agreement`), themes ordered by name:
+
+    theme, units, coder_a, coder_b, percent_agreement, cohen_kappa, krippendorff_alpha, gwet_ac1
+
+one row per theme either coder applied to a double-coded answer; then `ALL`:
+units = the double-coded answers; coder_a / coder_b = how many of them each
+coder gave at least one theme; percent_agreement = answers on which the two
+theme sets are exactly equal; krippendorff_alpha = α over the theme sets with
+the MASI distance; cohen_kappa and gwet_ac1 empty (no set-valued form).
+Percentages have 2 decimals and coefficients 4 (half up); an undefined
+coefficient (no variation) is None, an empty cell.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from decimal import ROUND_HALF_UP, Decimal
+
+from coding.agreement import binary_theme_table, masi_alpha
+from coding.models import Coding, Mark, Theme
+from polls.models import Question
+
+HEADER = [
+    "theme",
+    "units",
+    "coder_a",
+    "coder_b",
+    "percent_agreement",
+    "cohen_kappa",
+    "krippendorff_alpha",
+    "gwet_ac1",
+]
+ALL = "ALL"
+FINISHED = (Mark.Status.CODED, Mark.Status.NO_THEME)
+
+
+def finished_counts(question: Question, coders) -> dict[int, int]:
+    """Coder id → how many answers of the question that coder finished (one query)."""
+    counts = {c.pk: 0 for c in coders}
+    finished = Mark.objects.filter(
+        answer__question=question, coder__in=list(coders), status__in=FINISHED
+    )
+    for coder_id in finished.values_list("coder_id", flat=True):
+        counts[coder_id] += 1
+    return counts
+
+
+def double_coded(
+    question: Question, coder_a, coder_b
+) -> tuple[list[tuple[frozenset, frozenset]], dict[int, str]]:
+    """The answers both coders finished, as (A's theme ids, B's theme ids), and theme id → name.
+
+    Units are in answer id order; "no theme applies" is the empty set.
+    """
+    status: dict[int, dict[int, str]] = defaultdict(dict)  # answer → coder → status
+    marks = Mark.objects.filter(
+        answer__question=question, coder__in=[coder_a, coder_b], status__in=FINISHED
+    )
+    for answer_id, coder_id, mark in marks.values_list("answer_id", "coder_id", "status"):
+        status[answer_id][coder_id] = mark
+    both = sorted(
+        a for a, coders in status.items() if coder_a.pk in coders and coder_b.pk in coders
+    )
+    themes: dict[tuple[int, int], set[int]] = defaultdict(set)
+    codings = Coding.objects.filter(answer__question=question, coder__in=[coder_a, coder_b])
+    for answer_id, coder_id, theme_id in codings.values_list("answer_id", "coder_id", "theme_id"):
+        themes[answer_id, coder_id].add(theme_id)
+
+    def coded(answer_id: int, coder) -> frozenset:
+        if status[answer_id][coder.pk] == Mark.Status.NO_THEME:
+            return frozenset()
+        return frozenset(themes.get((answer_id, coder.pk), ()))
+
+    units = [(coded(a, coder_a), coded(a, coder_b)) for a in both]
+    used = {t for pair in units for s in pair for t in s}
+    names = dict(
+        Theme.objects.filter(project_id=question.poll.project_id).values_list("pk", "name")
+    )
+    return units, {pk: names[pk] for pk in used}
+
+
+def agreement_rows(question: Question, coder_a, coder_b) -> list[list]:
+    """The CSV body: one row per theme (by name), then ALL. Numbers as int or Decimal."""
+    units, names = double_coded(question, coder_a, coder_b)
+    return rows_for(units, names)
+
+
+def rows_for(units: list[tuple[frozenset, frozenset]], names: dict) -> list[list]:
+    n = len(units)
+    table = binary_theme_table(units)
+    table.sort(key=lambda row: (names[row.theme].casefold(), names[row.theme], row.theme))
+    rows = []
+    for row in table:
+        agree = n - (row.coder_a + row.coder_b - 2 * row.both)
+        rows.append(
+            [
+                names[row.theme],
+                n,
+                row.coder_a,
+                row.coder_b,
+                _percent(agree, n),
+                _coefficient(row.cohen_kappa),
+                _coefficient(row.krippendorff_alpha),
+                _coefficient(row.gwet_ac1),
+            ]
+        )
+    rows.append(
+        [
+            ALL,
+            n,
+            sum(1 for a, _ in units if a),
+            sum(1 for _, b in units if b),
+            _percent(sum(1 for a, b in units if a == b), n),
+            None,
+            _coefficient(masi_alpha(units)),
+            None,
+        ]
+    )
+    return rows
+
+
+def _percent(part: int, whole: int) -> Decimal | None:
+    if not whole:
+        return None
+    return (Decimal(100 * part) / Decimal(whole)).quantize(Decimal("0.01"), ROUND_HALF_UP)
+
+
+def _coefficient(value: float | None) -> Decimal | None:
+    if value is None:
+        return None
+    rounded = Decimal(repr(value)).quantize(Decimal("0.0001"), ROUND_HALF_UP)
+    return rounded + 0  # -0.0000 → 0.0000
