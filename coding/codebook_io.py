@@ -312,7 +312,11 @@ def _refuse_cycles(rows: list[CodebookRow], by_name: dict[str, CodebookRow], pro
 
 def import_csv(project, data: bytes, filename: str, user) -> MergeReport:
     """read_csv, then merge_codebook; a problem either finds names the file."""
-    rows = read_csv(data, filename)
+    return merge_file(project, read_csv(data, filename), filename, user)
+
+
+def merge_file(project, rows: list[CodebookRow], filename: str, user) -> MergeReport:
+    """merge_codebook for rows read from a file, whose name its problems then carry."""
     try:
         return merge_codebook(project, rows, user)
     except ImportProblem as problem:

@@ -45,7 +45,7 @@ from xml.etree.ElementTree import ParseError
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import DefusedXMLParser
 
-from coding.codebook_io import NAME_MAX, CodebookRow, MergeReport, merge_codebook, normalise_colour
+from coding.codebook_io import NAME_MAX, CodebookRow, MergeReport, merge_file, normalise_colour
 from polls.importers.types import ImportProblem
 
 CODEBOOK_NS = "urn:QDA-XML:codebook:1.0"
@@ -420,12 +420,7 @@ def read_qdc(data: bytes, filename: str) -> list[CodebookRow]:
 
 def import_qdc(project, data: bytes, filename: str, user) -> MergeReport:
     """Merge a .qdc into the project's themes by name, as a CSV codebook would be."""
-    rows = read_qdc(data, filename)
-    try:
-        return merge_codebook(project, rows, user)
-    except ImportProblem as e:
-        e.file = e.file or filename
-        raise
+    return merge_file(project, read_qdc(data, filename), filename, user)
 
 
 def merge_summary(filename: str, project, report: MergeReport) -> str:

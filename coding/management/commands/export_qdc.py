@@ -4,8 +4,8 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
+from coding.management.lookup import project_named, write_output
 from coding.refi import write_qdc
-from polls.models import Project
 
 
 class Command(BaseCommand):
@@ -16,15 +16,10 @@ class Command(BaseCommand):
         parser.add_argument("--out", required=True, help="The .qdc file to write.")
 
     def handle(self, *args, **options) -> None:
-        project = Project.objects.filter(name=options["project"]).first()
-        if project is None:
-            raise CommandError(f"--project: no project named {options['project']!r}")
+        project = project_named(options["project"])
         if not project.themes.active().exists():
             raise CommandError(f"project {project.name!r} has no active themes to export")
         data = write_qdc(project)
         out = Path(options["out"])
-        try:
-            out.write_bytes(data)
-        except OSError as e:
-            raise CommandError(f"{out}: cannot write the file ({e.strerror})") from e
+        write_output(out, data)
         self.stdout.write(f"Wrote {project.themes.active().count()} themes to {out}")

@@ -2,11 +2,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from django.contrib.auth import get_user_model
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand
 
+from coding.management.lookup import project_named, user_named, write_output
 from coding.refi_export import write_qdpx
-from polls.models import Project
 
 
 class Command(BaseCommand):
@@ -23,19 +22,9 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, **options) -> None:
-        project = Project.objects.filter(name=options["project"]).first()
-        if project is None:
-            raise CommandError(f"--project: no project named {options['project']!r}")
-        user = None
-        if options["user"]:
-            User = get_user_model()
-            user = User.objects.filter(**{User.USERNAME_FIELD: options["user"]}).first()
-            if user is None:
-                raise CommandError(f"--user: no user named {options['user']!r}")
+        project = project_named(options["project"])
+        user = user_named(options["user"]) if options["user"] else None
         data = write_qdpx(project, user)
         out = Path(options["out"])
-        try:
-            out.write_bytes(data)
-        except OSError as e:
-            raise CommandError(f"{out}: cannot write the file ({e.strerror})") from e
+        write_output(out, data)
         self.stdout.write(f"Wrote {out} ({len(data)} bytes)")

@@ -2,13 +2,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
 from coding.codings_import import read_bytes
+from coding.management.lookup import project_named, user_named
 from coding.refi import import_qdc, merge_summary
 from polls.importers.types import ImportProblem
-from polls.models import Project
 
 
 class Command(BaseCommand):
@@ -23,13 +22,8 @@ class Command(BaseCommand):
         parser.add_argument("--user", required=True, help="Username recorded as the importer.")
 
     def handle(self, *args, **options) -> None:
-        project = Project.objects.filter(name=options["project"]).first()
-        if project is None:
-            raise CommandError(f"--project: no project named {options['project']!r}")
-        User = get_user_model()
-        user = User.objects.filter(**{User.USERNAME_FIELD: options["user"]}).first()
-        if user is None:
-            raise CommandError(f"--user: no user named {options['user']!r}")
+        project = project_named(options["project"])
+        user = user_named(options["user"])
         path = Path(options["file"])
         try:
             report = import_qdc(project, read_bytes(path), path.name, user)

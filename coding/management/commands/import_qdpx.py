@@ -2,10 +2,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
 from coding.codings_import import read_bytes
+from coding.management.lookup import user_named
 from coding.refi_import import import_qdpx
 from polls.importers.types import ImportProblem
 
@@ -22,10 +22,7 @@ class Command(BaseCommand):
         parser.add_argument("--user", required=True, help="Username of its lead.")
 
     def handle(self, *args, **options) -> None:
-        User = get_user_model()
-        user = User.objects.filter(**{User.USERNAME_FIELD: options["user"]}).first()
-        if user is None:
-            raise CommandError(f"--user: no user named {options['user']!r}")
+        user = user_named(options["user"])
         path = Path(options["file"])
         try:
             result = import_qdpx(read_bytes(path), path.name, options["project"], user)
