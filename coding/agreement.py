@@ -13,9 +13,11 @@ their test vectors are in shared/research/agreement.md; in short:
   units × categories table of how many coders chose each category.
 * Set-valued codings: `masi_distance` (Passonneau 2006, exact 2/3 and 1/3,
   d(∅, ∅) = 0) and `masi_alpha` (Krippendorff's α with that distance).
-* Several binary variables at once: `pooled_kappa` (De Vries et al. 2008) and
-  `binary_theme_table`, the per-theme figures for two coders, vectorised with
-  numpy so 20,000 answers × 300 themes take a fraction of a second.
+* Several binary variables at once: `pooled_kappa` (De Vries et al. 2008),
+  `binary_theme_table`, the per-theme figures for two coders, and
+  `group_theme_table`, the same for any number of coders with missing values,
+  both vectorised with numpy so 20,000 answers × 300 themes take a fraction of
+  a second.
 
 A coefficient that is 0/0 (no variation: every value the same, or nothing to
 compare) is None, never nan and never an exception. Sums are kept exact (ints
@@ -37,8 +39,10 @@ Value = Hashable
 Units = Sequence[Sequence[Value | None]]
 
 __all__ = [
+    "GroupThemeAgreement",
     "ThemeAgreement",
     "binary_theme_table",
+    "group_theme_table",
     "brennan_prediger",
     "brennan_prediger_counts",
     "cohen_kappa",
@@ -560,3 +564,73 @@ def _divide(numerator: np.ndarray, denominator: np.ndarray) -> list[float | None
         None if d == 0 else float(r)
         for r, d in zip(ratio.tolist(), denominator.tolist(), strict=True)
     ]
+
+
+@dataclass(frozen=True)
+class GroupThemeAgreement:
+    """Any number of coders on one theme, over the units at least two of them coded."""
+
+    theme: Hashable
+    units: int
+    applied: tuple[int, ...]  # per coder: of those units, how many they tagged with it
+    percent_agreement: float | None  # share of agreeing coder pairs, 0–1
+    fleiss_kappa: float | None
+    krippendorff_alpha: float | None
+    gwet_ac1: float | None
+
+
+def group_theme_table(units: Sequence[Sequence[frozenset | None]]) -> list[GroupThemeAgreement]:
+    """Per theme, binary applied / not applied: PA, Fleiss' κ and AC1 (Gwet's missing-data
+    form, q = 2) and Krippendorff's nominal α; None in a unit means that coder did not code it.
+
+    The same figures as fleiss_kappa, gwet_ac1 and krippendorff_alpha on each
+    theme's 0/1/None values, from per-unit counts: m coders coded the unit, k of
+    them applied the theme. Units with fewer than two codings carry no pair; they
+    still count in Gwet's category shares π, as in irrCAC.
+    """
+    coders = len(units[0]) if units else 0
+    themes = sorted({t for unit in units for s in unit if s is not None for t in s}, key=_order_key)
+    if not themes:
+        return []
+    column = {t: i for i, t in enumerate(themes)}
+    m = np.array([sum(s is not None for s in unit) for unit in units], dtype=np.int64)
+    rated, pairable = m >= 1, m >= 2
+    k = np.zeros((len(units), len(themes)), dtype=np.int64)
+    applied = np.zeros((coders, len(themes)), dtype=np.int64)  # over pairable units
+    for u, unit in enumerate(units):
+        for c, s in enumerate(unit):
+            for t in s or ():
+                k[u, column[t]] += 1
+                applied[c, column[t]] += pairable[u]
+    k_r, m_r = k[rated], m[rated][:, None].astype(float)
+    pi1 = (k_r / m_r).mean(axis=0) if len(m_r) else np.zeros(len(themes))
+    k_p, m_p = k[pairable], m[pairable][:, None]
+    agreeing = (k_p * (k_p - 1) + (m_p - k_p) * (m_p - k_p - 1)) / (m_p * (m_p - 1))
+    n_pairable = int(pairable.sum())
+    pa = agreeing.mean(axis=0) if n_pairable else None
+    # Krippendorff: coincidences of unlike values, Σ k(m−k)/(m−1), against n1·n0.
+    unlike = (k_p * (m_p - k_p) / (m_p - 1)).sum(axis=0)
+    n = int(m[pairable].sum())
+    n1 = k_p.sum(axis=0)
+    n0 = n - n1
+    rows = []
+    for i, theme in enumerate(themes):
+        p = None if pa is None else float(pa[i])
+        pe_fleiss = float(pi1[i] ** 2 + (1 - pi1[i]) ** 2)
+        pe_ac1 = float(2 * pi1[i] * (1 - pi1[i]))
+        rows.append(
+            GroupThemeAgreement(
+                theme=theme,
+                units=n_pairable,
+                applied=tuple(int(x) for x in applied[:, i]),
+                percent_agreement=p,
+                fleiss_kappa=None if p is None else _chance_corrected(p, pe_fleiss),
+                krippendorff_alpha=(
+                    None
+                    if n1[i] * n0[i] == 0
+                    else 1 - (n - 1) * float(unlike[i]) / float(n1[i] * n0[i])
+                ),
+                gwet_ac1=None if p is None else _chance_corrected(p, pe_ac1),
+            )
+        )
+    return rows

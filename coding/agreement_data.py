@@ -56,6 +56,32 @@ def finished_counts(question: Question, coders) -> dict[int, int]:
     return counts
 
 
+def coded_sets(question: Question, coders, answers=None) -> dict[int, dict[int, frozenset]]:
+    """Answer id → {coder id: that coder's theme ids} for the answers each coder finished.
+
+    `answers` (ids or a queryset of ids) narrows the scope, e.g. to a round's
+    overlap sample. Two queries: the finished marks, then the codings.
+    """
+    marks = Mark.objects.filter(
+        answer__question=question, coder__in=list(coders), status__in=FINISHED
+    )
+    codings = Coding.objects.filter(answer__question=question, coder__in=list(coders))
+    if answers is not None:
+        marks, codings = marks.filter(answer__in=answers), codings.filter(answer__in=answers)
+    themes: dict[tuple[int, int], set[int]] = defaultdict(set)
+    for answer_id, coder_id, theme_id in codings.values_list("answer_id", "coder_id", "theme_id"):
+        themes[answer_id, coder_id].add(theme_id)
+    sets: dict[int, dict[int, frozenset]] = defaultdict(dict)
+    for answer_id, coder_id, status in marks.values_list("answer_id", "coder_id", "status"):
+        empty = status == Mark.Status.NO_THEME
+        sets[answer_id][coder_id] = frozenset() if empty else frozenset(themes[answer_id, coder_id])
+    return dict(sorted(sets.items()))
+
+
+def theme_names(question: Question) -> dict[int, str]:
+    return dict(Theme.objects.filter(project_id=question.poll.project_id).values_list("pk", "name"))
+
+
 def double_coded(
     question: Question, coder_a, coder_b
 ) -> tuple[list[tuple[frozenset, frozenset]], dict[int, str]]:
@@ -63,30 +89,14 @@ def double_coded(
 
     Units are in answer id order; "no theme applies" is the empty set.
     """
-    status: dict[int, dict[int, str]] = defaultdict(dict)  # answer → coder → status
-    marks = Mark.objects.filter(
-        answer__question=question, coder__in=[coder_a, coder_b], status__in=FINISHED
-    )
-    for answer_id, coder_id, mark in marks.values_list("answer_id", "coder_id", "status"):
-        status[answer_id][coder_id] = mark
-    both = sorted(
-        a for a, coders in status.items() if coder_a.pk in coders and coder_b.pk in coders
-    )
-    themes: dict[tuple[int, int], set[int]] = defaultdict(set)
-    codings = Coding.objects.filter(answer__question=question, coder__in=[coder_a, coder_b])
-    for answer_id, coder_id, theme_id in codings.values_list("answer_id", "coder_id", "theme_id"):
-        themes[answer_id, coder_id].add(theme_id)
-
-    def coded(answer_id: int, coder) -> frozenset:
-        if status[answer_id][coder.pk] == Mark.Status.NO_THEME:
-            return frozenset()
-        return frozenset(themes.get((answer_id, coder.pk), ()))
-
-    units = [(coded(a, coder_a), coded(a, coder_b)) for a in both]
+    sets = coded_sets(question, [coder_a, coder_b])
+    units = [
+        (by[coder_a.pk], by[coder_b.pk])
+        for by in sets.values()
+        if coder_a.pk in by and coder_b.pk in by
+    ]
     used = {t for pair in units for s in pair for t in s}
-    names = dict(
-        Theme.objects.filter(project_id=question.poll.project_id).values_list("pk", "name")
-    )
+    names = theme_names(question)
     return units, {pk: names[pk] for pk in used}
 
 

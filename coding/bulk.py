@@ -70,9 +70,8 @@ def grid(request: HtmxHttpRequest, question: int) -> HttpResponse:
     attributes = _attribute_names(question)
     columns = [c for c in request.GET.getlist("col") if c in attributes]
     sort = request.GET.get("sort", "")
-    answers = (
-        Queue(question, request.user, filters).answers().order_by(*_ordering(sort, attributes))
-    )
+    queue = Queue(question, request.user, filters)
+    answers = queue.answers().order_by(*_ordering(sort, attributes))
     page = Paginator(_with_my_codings(answers, request.user), PAGE_SIZE).get_page(
         request.GET.get("page")
     )
@@ -89,6 +88,7 @@ def grid(request: HtmxHttpRequest, question: int) -> HttpResponse:
         is_lead=role in EDITORS,
         here=request.get_full_path(),
         queue_url=_queue_url(question, filters=filters),
+        dealt=queue.dealt,
     )
     return render(request, partial_for(request, "coding/grid.html", "grid"), ctx)
 

@@ -11,13 +11,13 @@ from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from coding import codebook, codebook_io, refi, refi_export, services
+from coding import assignments, codebook, codebook_io, refi, refi_export, services
 from coding.codebook import CodebookError
 from coding.models import RESERVED_KEYS, Coding, Event, Quote, Theme
 from polls.access import EDITORS, get_answer, get_project
 from polls.htmx import HtmxHttpRequest, partial_for
 from polls.importers.types import ImportProblem
-from polls.models import Question
+from polls.models import Membership, Question
 
 PAGE = "coding/codebook.html"
 
@@ -91,10 +91,20 @@ def _tree(themes: list[Theme]) -> list[tuple[Theme, int]]:
     return ordered
 
 
-def _counts(project) -> tuple[dict[int, int], dict[int, list[tuple[Question, int]]]]:
+def _blinded(queryset, user, hidden: set[int], answer: str = "answer"):
+    """Drop other coders' rows on questions a blind round still hides."""
+    if not hidden:
+        return queryset
+    others = Q(**{f"{answer}__question__in": hidden}) & ~Q(coder=user)
+    return queryset.exclude(others)
+
+
+def _counts(
+    project, user, hidden: set[int]
+) -> tuple[dict[int, int], dict[int, list[tuple[Question, int]]]]:
     """Answers per theme, sub-themes included: in all and per question (one query)."""
     rows = (
-        Coding.objects.filter(theme__project=project)
+        _blinded(Coding.objects.filter(theme__project=project), user, hidden)
         .values_list(F("theme__ancestor_paths__ancestor"), "answer__question")
         .annotate(n=Count("answer", distinct=True))
         .order_by()
@@ -108,9 +118,10 @@ def _counts(project) -> tuple[dict[int, int], dict[int, list[tuple[Question, int
     return total, per_question
 
 
-def _examples(project, per_theme: int = 2) -> dict[int, list[Quote]]:
+def _examples(project, user, hidden: set[int], per_theme: int = 2) -> dict[int, list[Quote]]:
+    quotes = _blinded(Quote.objects.filter(answer__question__poll__project=project), user, hidden)
     links = (
-        Quote.themes.through.objects.filter(theme__project=project)
+        Quote.themes.through.objects.filter(theme__project=project, quote__in=quotes)
         .select_related("quote")
         .order_by("-quote_id")[:1000]
     )
@@ -124,8 +135,11 @@ def _examples(project, per_theme: int = 2) -> dict[int, list[Quote]]:
 
 def _context(request, project, role) -> dict:
     themes = list(project.themes.prefetch_related("questions").select_related("merged_into"))
-    total, per_question = _counts(project)
-    examples = _examples(project)
+    # Coders in a blind round see only their own codings of its question.
+    coder = role == Membership.Role.CODER
+    hidden = assignments.hidden_question_ids(project) if coder else set()
+    total, per_question = _counts(project, request.user, hidden)
+    examples = _examples(project, request.user, hidden)
     rows = [
         {
             "theme": t,
@@ -141,6 +155,7 @@ def _context(request, project, role) -> dict:
         "project": project,
         "rows": rows,
         "can_edit": role in EDITORS,
+        "blinded": bool(hidden),
         "active": [t for t in themes if not t.archived],
         "merges": merges.select_related("user", "theme")[:5],
     }
@@ -289,7 +304,13 @@ def codebook_qdc(request: HtmxHttpRequest, code: UUID) -> HttpResponse:
 
 @require_GET
 def project_qdpx(request: HtmxHttpRequest, code: UUID) -> HttpResponse:
-    project, _ = get_project(request, code)
+    project, role = get_project(request, code)
+    if role == Membership.Role.CODER and assignments.hidden_question_ids(project):
+        # The file holds every coder's codings; a blind round must not leak them.
+        messages.error(
+            request, "The whole project can be downloaded once blind rounds are revealed."
+        )
+        return redirect("codebook", code=project.code)
     return _download(
         refi_export.write_qdpx(project, request.user), f"{_slug(project)}.qdpx", "application/zip"
     )

@@ -221,6 +221,12 @@ class Event(models.Model):
         SPLIT = "split", "Split a theme"
         IMPORT_CODEBOOK = "import_codebook", "Imported a codebook"
         IMPORT_CODINGS = "import_codings", "Imported codings"
+        MEMBER = "member", "Changed a membership"
+        ASSIGN = "assign", "Assigned answers"
+        UNASSIGN = "unassign", "Withdrew a round"
+        REVEAL = "reveal", "Revealed a blind round"
+        SETTLE = "settle", "Settled a disagreement"
+        UNSETTLE = "unsettle", "Reopened a disagreement"
 
     project = models.ForeignKey(Project, models.CASCADE, related_name="events")
     user = models.ForeignKey(settings.AUTH_USER_MODEL, models.CASCADE, related_name="+")
@@ -245,3 +251,78 @@ class Event(models.Model):
             models.Index(fields=["theme", "-id"], name="event_by_theme"),
             models.Index(fields=["answer", "-id"], name="event_by_answer"),
         ]
+
+
+class Round(models.Model):
+    """One dealing of a question's answers among coders, with an overlap sample.
+
+    Every answer not dealt in an earlier round goes to one coder; the overlap
+    sample goes to two coders, who code it independently: agreement is measured
+    on it. While a blind round is not revealed, its coders see only their own
+    codings of the question.
+    """
+
+    question = models.ForeignKey(Question, models.CASCADE, related_name="rounds")
+    number = models.PositiveIntegerField()
+    coders = models.ManyToManyField(settings.AUTH_USER_MODEL, related_name="rounds")
+    overlap_percent = models.PositiveSmallIntegerField()
+    seed = models.PositiveIntegerField()
+    blind = models.BooleanField(default=True)
+    revealed_at = models.DateTimeField(null=True, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["question", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["question", "number"], name="round_number_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"Round {self.number} of {self.question.export_id}"
+
+    @property
+    def is_hidden(self) -> bool:
+        """Coders cannot see each other's codings of the question yet."""
+        return self.blind and self.revealed_at is None
+
+
+class Assignment(models.Model):
+    """An answer dealt to a coder in a round; overlap answers are dealt to two."""
+
+    round = models.ForeignKey(Round, models.CASCADE, related_name="assignments")
+    answer = models.ForeignKey(Answer, models.CASCADE, related_name="assignments")
+    coder = models.ForeignKey(settings.AUTH_USER_MODEL, models.CASCADE, related_name="+")
+    overlap = models.BooleanField(default=False)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["answer", "coder"], name="assignment_once_per_coder")
+        ]
+        indexes = [models.Index(fields=["coder", "answer"], name="assignment_by_coder")]
+
+
+class Adjudication(models.Model):
+    """The lead's settled coding of an answer the coders disagreed on: the consensus.
+
+    Coders' own codings are left as they were, so agreement figures stay those
+    measured before adjudication.
+    """
+
+    class Method(models.TextChoices):
+        CODER = "coder", "Took one coder's themes"
+        UNION = "union", "Took the union"
+        EDIT = "edit", "Edited"
+
+    answer = models.OneToOneField(Answer, models.CASCADE, related_name="adjudication")
+    themes = models.ManyToManyField(Theme, related_name="adjudications", blank=True)
+    method = models.CharField(max_length=10, choices=Method.choices)
+    taken_from = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    note = models.TextField(blank=True)
+    settled_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.PROTECT, related_name="+")
+    settled_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"Settled answer {self.answer_id}"

@@ -9,11 +9,12 @@ moving through 100.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from urllib.parse import urlencode
 
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
-from coding.models import Coding, Mark
+from coding.models import Assignment, Coding, Mark
 from polls.models import Answer, Question
 
 STATUSES = [
@@ -32,6 +33,7 @@ class Filters:
     theme: int | None = None
     attribute: str = ""  # "Role=Social Worker"
     text: str = ""
+    scope: str = ""  # "mine": answers dealt to me; "all"; "": mine if any were dealt to me
 
     @classmethod
     def from_query(cls, query) -> Filters:
@@ -41,6 +43,7 @@ class Filters:
             theme=int(theme) if theme.isdigit() else None,
             attribute=query.get("attr", "").strip(),
             text=query.get("q", "").strip(),
+            scope=query.get("scope", "") if query.get("scope") in ("mine", "all") else "",
         )
 
     def as_query(self, **extra) -> str:
@@ -49,6 +52,7 @@ class Filters:
             "theme": self.theme or "",
             "attr": self.attribute,
             "q": self.text,
+            "scope": self.scope,
             **extra,
         }
         return urlencode({k: v for k, v in params.items() if v not in ("", None)})
@@ -67,9 +71,22 @@ class Queue:
     def all(self) -> QuerySet:
         return Answer.objects.filter(question=self.question).with_text()
 
+    @cached_property
+    def dealt(self) -> bool:
+        """Has any round dealt answers of this question to this coder?"""
+        return Assignment.objects.filter(round__question=self.question, coder=self.coder).exists()
+
+    @property
+    def only_mine(self) -> bool:
+        scope = self.filters.scope
+        return scope == "mine" or (scope == "" and self.dealt)
+
     def answers(self) -> QuerySet:
         answers = self.all()
         f = self.filters
+        if self.only_mine:
+            dealt = Assignment.objects.filter(answer=OuterRef("pk"), coder=self.coder)
+            answers = answers.filter(Exists(dealt))
         mine = Mark.objects.filter(answer=OuterRef("pk"), coder=self.coder)
         if f.status == "uncoded":
             answers = answers.exclude(Exists(mine.exclude(status=Mark.Status.UNCODED)))
@@ -100,7 +117,10 @@ class Queue:
 
     def next_uncoded(self, answer: Answer | None) -> int | None:
         """The next answer I have not coded, after this one, wrapping round to the start."""
-        uncoded = Queue(self.question, self.coder, Filters(status="uncoded")).answers()
+        unfinished = Filters(status="uncoded", scope=self.filters.scope)
+        queue = Queue(self.question, self.coder, unfinished)
+        queue.dealt = self.dealt  # one lookup per request
+        uncoded = queue.answers()
         uncoded = uncoded.values_list("pk", flat=True)
         after = uncoded.filter(pk__gt=answer.pk).first() if answer else None
         return after or uncoded.exclude(pk=answer.pk if answer else None).first()
@@ -111,8 +131,15 @@ class Queue:
     def progress(self) -> dict:
         answers = self.all()
         coded = Mark.objects.filter(answer__in=answers).exclude(status=Mark.Status.UNCODED)
-        return {
+        progress = {
             "total": answers.count(),
             "mine": coded.filter(coder=self.coder).count(),
             "anyone": coded.values("answer").distinct().count(),
         }
+        if self.dealt:
+            dealt = Assignment.objects.filter(round__question=self.question, coder=self.coder)
+            progress["dealt"] = dealt.count()
+            progress["dealt_done"] = coded.filter(
+                coder=self.coder, answer__in=dealt.values("answer")
+            ).count()
+        return progress

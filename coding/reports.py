@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from django.contrib.auth import get_user_model
 from django.db.models import Count, F
 
+from coding.adjudication import consensus_theme_counts
 from coding.models import Coding, Theme
 from polls.models import Poll, Question
 from polls.stats import percent, round_half_up
@@ -20,7 +21,7 @@ from polls.summaries import QuestionSummary, format_number, summarise_poll
 
 @dataclass(frozen=True)
 class Source:
-    """Whose codings count: everyone's (consensus) or one coder's."""
+    """Whose codings count: the consensus (coding.adjudication) or one coder's."""
 
     coder: object | None = None
 
@@ -37,20 +38,21 @@ class Source:
             return cls(user)
         raise ValueError(f"the source must be consensus or coder:USERNAME, not {value!r}")
 
-    def codings(self, question: Question):
-        # Until adjudication exists, consensus counts a theme when any coder applied it.
-        codings = Coding.objects.filter(answer__question=question)
-        return codings.filter(coder=self.coder) if self.coder else codings
+    def theme_counts(self, question: Question) -> dict[int, int]:
+        """Theme id → distinct answers (= respondents) with it or a descendant."""
+        if self.coder is None:
+            return consensus_theme_counts(question)
+        return dict(
+            Coding.objects.filter(answer__question=question, coder=self.coder)
+            .values_list(F("theme__ancestor_paths__ancestor"))
+            .annotate(n=Count("answer", distinct=True))
+            .order_by()
+        )
 
 
 def theme_rows(summary: QuestionSummary, source: Source) -> list[list]:
     question = summary.question
-    counts = dict(
-        source.codings(question)
-        .values_list(F("theme__ancestor_paths__ancestor"))
-        .annotate(n=Count("answer", distinct=True))  # one answer per respondent
-        .order_by()
-    )
+    counts = source.theme_counts(question)
     if not counts:
         return []
     # The contract's base for every row: those who answered the question, so an

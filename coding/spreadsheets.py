@@ -9,6 +9,7 @@ Excel never evaluates. Stored text is never changed.
 from __future__ import annotations
 
 import csv
+import io
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
@@ -33,6 +34,14 @@ def csv_cell(value) -> str:
     if isinstance(value, str):
         return safe_text(value)
     return str(value)
+
+
+def csv_text(header: Sequence[str], rows: Iterable[Sequence]) -> str:
+    text = io.StringIO()
+    writer = csv.writer(text, lineterminator="\n")
+    writer.writerow(header)
+    writer.writerows([csv_cell(v) for v in row] for row in rows)
+    return text.getvalue()
 
 
 def write_csv(path: Path, header: Sequence[str], rows: Iterable[Sequence]) -> None:

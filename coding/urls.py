@@ -1,6 +1,6 @@
 from django.urls import path
 
-from coding import bulk, codebook_views, views
+from coding import agreement_views, bulk, codebook_views, member_views, round_views, views
 
 urlpatterns = [
     path("questions/<int:question>/code/", views.queue, name="queue"),
@@ -36,4 +36,19 @@ urlpatterns = [
         codebook_views.codebook_import,
         name="codebook-import",
     ),
+    path("projects/<uuid:code>/members/", member_views.members_page, name="members"),
+    path("projects/<uuid:code>/members/add/", member_views.member_add, name="member-add"),
+    path("memberships/<int:pk>/role/", member_views.member_role, name="member-role"),
+    path("memberships/<int:pk>/remove/", member_views.member_remove, name="member-remove"),
+    path("questions/<int:question>/rounds/", round_views.rounds, name="rounds"),
+    path("rounds/<int:pk>/reveal/", round_views.reveal, name="round-reveal"),
+    path("rounds/<int:pk>/withdraw/", round_views.withdraw, name="round-withdraw"),
+    path("questions/<int:question>/agreement/", agreement_views.agreement, name="agreement"),
+    path(
+        "questions/<int:question>/disagreements/",
+        agreement_views.disagreements,
+        name="disagreements",
+    ),
+    path("answers/<int:answer>/settle/", agreement_views.settle, name="settle"),
+    path("answers/<int:answer>/unsettle/", agreement_views.unsettle, name="unsettle"),
 ]

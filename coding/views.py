@@ -15,7 +15,7 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
-from coding import assist, services
+from coding import assignments, assist, services
 from coding.models import Coding, Mark, Quote, Theme
 from coding.queue import STATUSES, Filters, Queue
 from polls.access import CODERS, EDITORS, get_answer, get_question
@@ -83,9 +83,25 @@ def _panel(request, queue: Queue, answer, role: str, **extra) -> dict:
         "can_code": role in CODERS,
         "is_lead": role in EDITORS,
         "flags": Mark.Flag.choices[1:],
+        "dealt": queue.dealt,
+        "others": _others(answer, question, request.user, role),
     }
     ctx.update(extra)
     return ctx
+
+
+def _others(answer, question, user, role) -> dict | None:
+    """Other coders' themes on this answer, unless a blind round hides them (None)."""
+    if not assignments.sees_others(role, question):
+        return None
+    others: dict[str, list] = {}
+    codings = Coding.objects.filter(answer=answer).exclude(coder=user)
+    for coding in codings.select_related("coder", "theme").order_by("theme__name"):
+        others.setdefault(coding.coder.get_username(), []).append(coding.theme)
+    empty = Mark.objects.filter(answer=answer, status=Mark.Status.NO_THEME).exclude(coder=user)
+    for coder in empty.values_list("coder__username", flat=True):
+        others[coder] = []
+    return others
 
 
 def _applied(themes: list[Theme], applied: set[int]) -> list[Theme]:
@@ -113,6 +129,7 @@ def queue(request: HtmxHttpRequest, question: int) -> HttpResponse:
             "filters": q.filters,
             "statuses": STATUSES,
             "progress": q.progress(),
+            "dealt": q.dealt,
         }
         return render(request, QUEUE, ctx)
     request.session[session_key] = answer.pk  # back here after a reload or a visit elsewhere

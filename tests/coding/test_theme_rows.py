@@ -118,16 +118,23 @@ def test_a_parent_with_no_coded_descendant_and_no_codings_has_no_row(
     assert [r[2] for r in _themes(_export(tmp_path, poll)["Q4"])] == ["Other"]
 
 
-def test_one_coder_or_everyone(tmp_path, poll, q4, coded, codebook, alice):
+def test_one_coder_or_the_consensus(tmp_path, poll, q4, coded, codebook, alice):
+    """alice codes R_1 {Other} (bob: Barriers, Time) and R_3 {Other} (bob: Caseloads, Other).
+
+    The consensus keeps what both agree on where they disagree and nobody has
+    settled it: Other on R_3, nothing on R_1; R_2 is bob's alone.
+    """
     services.apply_theme(q4["R_1"], codebook["Other"], alice)
-    services.apply_theme(q4["R_3"], codebook["Other"], alice)  # bob applied it here too
+    services.apply_theme(q4["R_3"], codebook["Other"], alice)
     consensus = {r[2]: r[4] for r in _themes(_export(tmp_path / "all", poll)["Q4"])}
     bobs = {
         r[2]: r[4] for r in _themes(_export(tmp_path / "bob", poll, "--source", "coder:bob")["Q4"])
     }
     alices = _themes(_export(tmp_path / "alice", poll, "--source", "coder:alice")["Q4"])
-    assert (consensus["Other"], bobs["Other"]) == ("2", "1")
-    assert consensus["Barriers"] == bobs["Barriers"] == "3"
+    assert consensus == {"Barriers": "1", "Time": "1", "Caseloads": "1", "Caseload size": "1",
+                         "Other": "1"}  # fmt: skip
+    assert bobs == {"Barriers": "3", "Time": "2", "Caseloads": "2", "Caseload size": "1",
+                    "Other": "1"}  # fmt: skip
     assert alices == [["Q4", "theme", "Other", "", "2", "66.7", "3"]]
 
 

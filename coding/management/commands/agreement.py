@@ -1,7 +1,5 @@
 from __future__ import annotations
 
-import csv
-import io
 from pathlib import Path
 
 from django.contrib.auth import get_user_model
@@ -9,7 +7,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from coding.agreement_data import HEADER, agreement_rows, finished_counts
 from coding.codings_import import CodingsLookupError, find_question
-from coding.spreadsheets import csv_cell
+from coding.spreadsheets import csv_text
 
 
 class Command(BaseCommand):
@@ -44,17 +42,14 @@ class Command(BaseCommand):
                 f"--coders: {coder_a.get_username()!r} and {coder_b.get_username()!r} have "
                 f"coded no answers of {question.export_id} in common"
             )
-        text = io.StringIO()
-        writer = csv.writer(text, lineterminator="\n")
-        writer.writerow(HEADER)
-        writer.writerows([csv_cell(v) for v in row] for row in rows)
+        text = csv_text(HEADER, rows)
         if options["out"] is None:
-            self.stdout.write(text.getvalue(), ending="")
+            self.stdout.write(text, ending="")
             return
         out = Path(options["out"])
         try:
             with out.open("w", encoding="utf-8", newline="") as f:
-                f.write(text.getvalue())
+                f.write(text)
         except OSError as e:
             raise CommandError(f"{out}: cannot write the file ({e.strerror})") from e
         self.stdout.write(

@@ -1,0 +1,150 @@
+"""Disagreements between coders, the lead's settlements, and the consensus they make.
+
+An answer is a disagreement when two or more coders finished it with different
+theme sets. The lead settles it by taking one coder's themes, the union, or an
+edited set, with a note; the coders' own codings stay as they were.
+
+The consensus coding of an answer is:
+- its settlement, if the lead settled it;
+- otherwise the themes every coder who coded it applied: for an answer coded by
+  one coder, or by coders who agree, that is simply their themes; for an
+  unsettled disagreement it keeps only what they agree on.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from django.db import transaction
+from django.db.models import Count, F, IntegerField, OuterRef, Subquery, Value
+from django.db.models.functions import Coalesce
+
+from coding.agreement_data import coded_sets
+from coding.models import Adjudication, Coding, Event, Mark, Theme
+from polls.models import Answer, Question
+
+
+@dataclass
+class Disagreement:
+    answer_id: int
+    sets: dict[int, frozenset]  # coder id → theme ids
+
+    @property
+    def union(self) -> frozenset:
+        return frozenset().union(*self.sets.values())
+
+
+def disagreements(question: Question, coders, answers=None) -> list[Disagreement]:
+    """Answers at least two of the coders finished with different themes, by answer id."""
+    found = []
+    for answer_id, by_coder in coded_sets(question, coders, answers).items():
+        if len(by_coder) >= 2 and len(set(by_coder.values())) > 1:
+            found.append(Disagreement(answer_id, by_coder))
+    return found
+
+
+def _ids(themes: Iterable[Theme]) -> list[int]:
+    return sorted(t.pk for t in themes)
+
+
+@transaction.atomic
+def settle(
+    answer: Answer,
+    by,
+    method: str,
+    themes: Iterable[Theme],
+    note: str = "",
+    taken_from=None,
+) -> Adjudication:
+    """Record (or replace) the consensus themes of an answer."""
+    themes = list(themes)
+    existing = Adjudication.objects.filter(answer=answer).first()
+    before = _state(existing) if existing else {}
+    adjudication, _ = Adjudication.objects.update_or_create(
+        answer=answer,
+        defaults={"method": method, "taken_from": taken_from, "note": note, "settled_by": by},
+    )
+    adjudication.themes.set(themes)
+    after = {"method": method, "themes": _ids(themes), "note": note}
+    if taken_from is not None:
+        after["taken_from"] = taken_from.get_username()
+    _log(answer, by, Event.Action.SETTLE, before, after)
+    return adjudication
+
+
+@transaction.atomic
+def unsettle(answer: Answer, by) -> bool:
+    existing = Adjudication.objects.filter(answer=answer).first()
+    if existing is None:
+        return False
+    _log(answer, by, Event.Action.UNSETTLE, _state(existing), {})
+    existing.delete()
+    return True
+
+
+def _state(adjudication: Adjudication) -> dict:
+    return {
+        "method": adjudication.method,
+        "themes": _ids(adjudication.themes.all()),
+        "note": adjudication.note,
+    }
+
+
+def _log(answer: Answer, by, action, before: dict, after: dict) -> None:
+    # question stays empty: settlements are not on a coder's undo stack.
+    Event.objects.create(
+        project_id=answer.question.poll.project_id,
+        user=by,
+        action=action,
+        answer=answer,
+        before=before,
+        after=after,
+    )
+
+
+def _count(queryset, field: str = "pk"):
+    """A correlated subquery: how many rows `queryset` has (0 when none)."""
+    counted = queryset.order_by().values(field).annotate(n=Count("*")).values("n")
+    return Coalesce(Subquery(counted, output_field=IntegerField()), Value(0))
+
+
+def consensus_theme_counts(question: Question) -> dict[int, int]:
+    """Theme id → distinct answers with it in the consensus, ancestors rolled up (2 queries)."""
+    settled = (
+        Adjudication.themes.through.objects.filter(adjudication__answer__question=question)
+        .values_list(F("theme__ancestor_paths__ancestor"))
+        .annotate(n=Count("adjudication__answer", distinct=True))
+        .order_by()
+    )
+    # A coding is in the consensus of an unsettled answer when every coder who
+    # coded the answer (with themes, or "no theme applies") applied that theme.
+    appliers = _count(
+        Coding.objects.filter(answer=OuterRef("answer"), theme=OuterRef("theme")), "theme"
+    )
+    coders = Subquery(
+        Coding.objects.filter(answer=OuterRef("answer"))
+        .order_by()
+        .values("answer")
+        .annotate(n=Count("coder", distinct=True))
+        .values("n"),
+        output_field=IntegerField(),
+    )
+    empty = _count(
+        Mark.objects.filter(answer=OuterRef("answer"), status=Mark.Status.NO_THEME), "answer"
+    )
+    agreed = (
+        Coding.objects.filter(answer__question=question, answer__adjudication__isnull=True)
+        .annotate(appliers=appliers, coders=coders, empty=empty)
+        .filter(appliers=F("coders") + F("empty"))
+    )
+    unsettled = (
+        Coding.objects.filter(pk__in=agreed.values("pk"))
+        .values_list(F("theme__ancestor_paths__ancestor"))
+        .annotate(n=Count("answer", distinct=True))
+        .order_by()
+    )
+    counts: dict[int, int] = {}
+    for theme_id, n in [*settled, *unsettled]:
+        counts[theme_id] = counts.get(theme_id, 0) + n
+    return counts
