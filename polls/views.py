@@ -48,6 +48,7 @@ def poll_detail(request: HtmxHttpRequest, code: UUID) -> HttpResponse:
     poll, role = get_poll(request, code)
     summaries = summarise_poll(poll)
     ctx = {"poll": poll, "project": poll.project, "role": role, "summaries": summaries}
+    ctx["is_lead"] = role in EDITORS
     ctx["total"] = summaries[0].total if summaries else poll.respondents.count()
     return render(request, "polls/poll_detail.html", ctx)
 
