@@ -83,7 +83,9 @@ def test_blind_double_coding_agreement_and_adjudication(browser, live_server, pr
     expect(progress).to_contain_text("0 of 3 settled")
     disagreements = [a for i, a in enumerate(overlap) if i % 2 == 0]
     choices = [("Take bob's", None), ("Union", None), ("Edit", "Lack of time")]
-    for settled, (answer, (choice, keep)) in enumerate(zip(disagreements, choices), start=1):
+    for settled, (answer, (choice, keep)) in enumerate(
+        zip(disagreements, choices, strict=True), start=1
+    ):
         row = lead.locator(f"#disagreement-{answer.pk}")
         row.get_by_label(choice).check()
         if keep:
