@@ -1,10 +1,11 @@
 """Rounds: dealing a question's answers among coders, with an overlap sample.
 
 A round deals every answer of the question not dealt before (so answers
-imported later go to the next round). The overlap sample, drawn at random, goes
-to two coders each; the rest to one. Each answer goes to the least-loaded
-coders, ties broken in a shuffled order, so loads differ by at most one and
-pairs rotate. The same seed, answers and coders always give the same deal.
+imported later go to the next round). The overlap sample, drawn at random,
+goes to two coders each (or more, as the lead chooses); the rest to one. Each
+answer goes to the least-loaded coders, ties broken in a shuffled order, so
+loads differ by at most one and pairs rotate. The same seed, answers and
+coders always give the same deal.
 """
 
 from __future__ import annotations
@@ -24,7 +25,6 @@ from polls.models import Answer, Membership, Question
 # with a floor of about 50 where the question has them.
 OVERLAP_PERCENT = 20
 OVERLAP_FLOOR = 50
-CODERS_PER_OVERLAP = 2
 
 
 class RoundError(ValueError):
@@ -43,7 +43,7 @@ def overlap_size(answers: int, percent: int) -> int:
 
 
 def deal(
-    answer_ids: Sequence[int], coders: Sequence[int], overlap: int, seed: int
+    answer_ids: Sequence[int], coders: Sequence[int], overlap: int, seed: int, per_overlap: int = 2
 ) -> list[tuple[int, int, bool]]:
     """(answer, coder, in the overlap sample) for every answer; pure and reproducible."""
     rng = random.Random(seed)
@@ -57,7 +57,7 @@ def deal(
     for i, answer in enumerate(answers):
         shared = i < overlap
         chosen = sorted(order, key=lambda c: (load[c], rank[c]))
-        for coder in chosen[: CODERS_PER_OVERLAP if shared else 1]:
+        for coder in chosen[: per_overlap if shared else 1]:
             load[coder] += 1
             dealt.append((answer, coder, shared))
     return sorted(dealt)
@@ -74,7 +74,9 @@ def undealt(question: Question):
 
 
 @transaction.atomic
-def create_round(question: Question, coders, percent: int, seed: int, blind: bool, by) -> Round:
+def create_round(
+    question: Question, coders, percent: int, seed: int, blind: bool, by, per_overlap: int = 2
+) -> Round:
     coders = sorted(coders, key=lambda u: u.pk)
     answer_ids = list(undealt(question).values_list("pk", flat=True))
     if not answer_ids:
@@ -82,13 +84,18 @@ def create_round(question: Question, coders, percent: int, seed: int, blind: boo
     if not coders:
         raise RoundError("Choose at least one coder.")
     overlap = overlap_size(len(answer_ids), percent)
-    if overlap and len(coders) < CODERS_PER_OVERLAP:
-        raise RoundError("An overlap sample needs at least two coders.")
+    if overlap and not 2 <= per_overlap <= len(coders):
+        raise RoundError(
+            f"Each overlap answer needs between 2 and {len(coders)} of the chosen coders."
+            if len(coders) >= 2
+            else "An overlap sample needs at least two coders."
+        )
     number = (question.rounds.aggregate(n=Max("number"))["n"] or 0) + 1
     round_ = Round.objects.create(
         question=question,
         number=number,
         overlap_percent=percent,
+        overlap_coders=per_overlap,
         seed=seed,
         blind=blind,
         created_by=by,
@@ -96,7 +103,7 @@ def create_round(question: Question, coders, percent: int, seed: int, blind: boo
     round_.coders.set(coders)
     Assignment.objects.bulk_create(
         Assignment(round=round_, answer_id=a, coder_id=c, overlap=shared)
-        for a, c, shared in deal(answer_ids, [u.pk for u in coders], overlap, seed)
+        for a, c, shared in deal(answer_ids, [u.pk for u in coders], overlap, seed, per_overlap)
     )
     _log(round_, by, Event.Action.ASSIGN, after=_summary(round_, len(answer_ids), overlap))
     return round_
@@ -109,6 +116,7 @@ def _summary(round_: Round, answers: int, overlap: int) -> dict:
         "answers": answers,
         "overlap": overlap,
         "overlap_percent": round_.overlap_percent,
+        "overlap_coders": round_.overlap_coders,
         "seed": round_.seed,
         "blind": round_.blind,
     }

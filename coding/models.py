@@ -257,8 +257,8 @@ class Round(models.Model):
     """One dealing of a question's answers among coders, with an overlap sample.
 
     Every answer not dealt in an earlier round goes to one coder; the overlap
-    sample goes to two coders, who code it independently: agreement is measured
-    on it. While a blind round is not revealed, its coders see only their own
+    sample goes to two or more coders, who code it independently: agreement is
+    measured on it. While a blind round is not revealed, its coders see only their own
     codings of the question.
     """
 
@@ -266,6 +266,9 @@ class Round(models.Model):
     number = models.PositiveIntegerField()
     coders = models.ManyToManyField(settings.AUTH_USER_MODEL, related_name="rounds")
     overlap_percent = models.PositiveSmallIntegerField()
+    overlap_coders = models.PositiveSmallIntegerField(
+        default=2, help_text="How many coders code each answer of the overlap sample."
+    )
     seed = models.PositiveIntegerField()
     blind = models.BooleanField(default=True)
     revealed_at = models.DateTimeField(null=True, blank=True)
@@ -288,7 +291,7 @@ class Round(models.Model):
 
 
 class Assignment(models.Model):
-    """An answer dealt to a coder in a round; overlap answers are dealt to two."""
+    """An answer dealt to a coder in a round; overlap answers are dealt to several."""
 
     round = models.ForeignKey(Round, models.CASCADE, related_name="assignments")
     answer = models.ForeignKey(Answer, models.CASCADE, related_name="assignments")

@@ -29,7 +29,13 @@ class RoundForm(forms.Form):
         min_value=0,
         max_value=100,
         label="Overlap sample (% of the answers)",
-        help_text="Coded independently by two coders each; agreement is measured on it.",
+        help_text="Coded independently by several coders; agreement is measured on it.",
+    )
+    overlap_coders = forms.IntegerField(
+        min_value=2,
+        initial=2,
+        label="Coders per overlap answer",
+        help_text="Two is usual; more gives Fleiss' κ and α over every coder.",
     )
     seed = forms.IntegerField(
         min_value=0, max_value=2**31 - 1, help_text="The same seed deals the same way again."
@@ -101,6 +107,7 @@ def rounds(request: HtmxHttpRequest, question: int) -> HttpResponse:
                     data["seed"],
                     data["blind"],
                     request.user,
+                    data["overlap_coders"],
                 )
             except assignments.RoundError as e:
                 form.add_error(None, str(e))
@@ -125,7 +132,7 @@ def _dealt_message(round_: Round, answers: int) -> str:
     names = ", ".join(sorted(u.get_username() for u in round_.coders.all()))
     return (
         f"Round {round_.number}: {answers} answers dealt to {names}; {overlap} of them "
-        f"({round_.overlap_percent}%) go to two coders each."
+        f"({round_.overlap_percent}%) go to {round_.overlap_coders} coders each."
     )
 
 
