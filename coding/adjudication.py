@@ -6,7 +6,7 @@ edited set, with a note; the coders' own codings stay as they were.
 
 The consensus coding of an answer is:
 - its settlement, if the lead settled it;
-- otherwise the themes every coder who coded it applied: for an answer coded by
+- otherwise the themes every coder who finished it applied: for an answer coded by
   one coder, or by coders who agree, that is simply their themes; for an
   unsettled disagreement it keeps only what they agree on.
 """
@@ -17,10 +17,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.db import transaction
-from django.db.models import Count, F, IntegerField, OuterRef, Subquery, Value
+from django.db.models import Count, Exists, F, IntegerField, OuterRef, Subquery, Value
 from django.db.models.functions import Coalesce
 
-from coding.agreement_data import coded_sets
+from coding.agreement_data import FINISHED, coded_sets
 from coding.models import Adjudication, Coding, Event, Mark, Theme
 from polls.models import Answer, Question
 
@@ -118,25 +118,22 @@ def consensus_theme_counts(question: Question) -> dict[int, int]:
         .order_by()
     )
     # A coding is in the consensus of an unsettled answer when every coder who
-    # coded the answer (with themes, or "no theme applies") applied that theme.
+    # finished the answer (with themes, or "no theme applies") applied that
+    # theme; codings of a coder who has not finished it do not count.
+    finished = Mark.objects.filter(answer=OuterRef("answer"), status__in=FINISHED)
     appliers = _count(
-        Coding.objects.filter(answer=OuterRef("answer"), theme=OuterRef("theme")), "theme"
-    )
-    coders = Subquery(
-        Coding.objects.filter(answer=OuterRef("answer"))
-        .order_by()
-        .values("answer")
-        .annotate(n=Count("coder", distinct=True))
-        .values("n"),
-        output_field=IntegerField(),
-    )
-    empty = _count(
-        Mark.objects.filter(answer=OuterRef("answer"), status=Mark.Status.NO_THEME), "answer"
+        finished.filter(
+            status=Mark.Status.CODED,
+            coder__codings__answer=OuterRef("answer"),
+            coder__codings__theme=OuterRef("theme"),
+        ),
+        "answer",
     )
     agreed = (
         Coding.objects.filter(answer__question=question, answer__adjudication__isnull=True)
-        .annotate(appliers=appliers, coders=coders, empty=empty)
-        .filter(appliers=F("coders") + F("empty"))
+        .filter(Exists(finished.filter(coder=OuterRef("coder"), status=Mark.Status.CODED)))
+        .annotate(appliers=appliers, coders=_count(finished, "answer"))
+        .filter(appliers=F("coders"))
     )
     unsettled = (
         Coding.objects.filter(pk__in=agreed.values("pk"))

@@ -22,6 +22,7 @@ from coding.agreement_data import FINISHED, HEADER, agreement_rows, coded_sets, 
 from coding.agreement_report import CONVENTION, agreement_report
 from coding.models import Adjudication, Assignment, Round, Theme
 from coding.spreadsheets import csv_text
+from coding.views import next_url
 from polls.access import EDITORS, get_answer, get_question
 from polls.htmx import HtmxHttpRequest, partial_for
 from polls.models import Answer, Question
@@ -167,7 +168,7 @@ def _rows(question: Question, scope: Scope, found: list[adjudication.Disagreemen
     ids = [d.answer_id for d in found]
     answers = Answer.objects.filter(pk__in=ids).select_related("respondent").in_bulk()
     settled = Adjudication.objects.filter(answer__in=ids).prefetch_related("themes")
-    settled = {a.answer_id: a for a in settled.select_related("taken_from")}
+    settled = {a.answer_id: a for a in settled.select_related("taken_from", "settled_by")}
     themes = Theme.objects.filter(pk__in={t for d in found for t in d.union}).in_bulk()
     rows = []
     for d in found:
@@ -247,7 +248,7 @@ def _finished_coders(answer: Answer):
 def _after_change(request, scope: Scope, answer: Answer, sets) -> HttpResponse:
     """htmx: the answer's row and the progress bar; otherwise back to the list."""
     if not request.htmx:
-        return redirect(request.POST.get("next") or _list_url(scope))
+        return redirect(next_url(request, _list_url(scope)))
     row = _rows(scope.question, scope, [adjudication.Disagreement(answer.pk, sets)])[0]
     ctx = {
         "row": row,

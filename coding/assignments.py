@@ -3,8 +3,8 @@
 A round deals every answer of the question not dealt before (so answers
 imported later go to the next round). The overlap sample, drawn at random,
 goes to two coders each (or more, as the lead chooses); the rest to one. Each
-answer goes to the least-loaded coders, ties broken in a shuffled order, so
-loads differ by at most one and pairs rotate. The same seed, answers and
+answer goes to the least-loaded coders, ties broken at random, so loads
+differ by at most one and every pair of coders shares answers. The same seed, answers and
 coders always give the same deal.
 """
 
@@ -49,14 +49,12 @@ def deal(
     rng = random.Random(seed)
     answers = sorted(answer_ids)
     rng.shuffle(answers)
-    order = sorted(coders)
-    rng.shuffle(order)
-    rank = {coder: i for i, coder in enumerate(order)}
-    load = dict.fromkeys(order, 0)
+    load = dict.fromkeys(sorted(coders), 0)
     dealt = []
     for i, answer in enumerate(answers):
         shared = i < overlap
-        chosen = sorted(order, key=lambda c: (load[c], rank[c]))
+        # Least loaded first; ties drawn afresh each time, so every pair meets.
+        chosen = sorted(load, key=lambda c: (load[c], rng.random()))
         for coder in chosen[: per_overlap if shared else 1]:
             load[coder] += 1
             dealt.append((answer, coder, shared))

@@ -20,7 +20,7 @@ from coding import assist, codebook, services
 from coding.codebook import CodebookError
 from coding.models import Coding, Mark, Theme
 from coding.queue import STATUSES, Filters, Queue
-from coding.views import _mine, _next_url, _queue_url
+from coding.views import _mine, _queue_url, next_url
 from polls.access import CODERS, EDITORS, get_answer, get_question
 from polls.htmx import HtmxHttpRequest, partial_for
 
@@ -113,7 +113,7 @@ def bulk_apply(request: HtmxHttpRequest, question: int) -> HttpResponse:
         services.remove_from_many(answers, theme, request.user)
     else:
         services.apply_to_many(answers, theme, request.user)
-    return redirect(_next_url(request, _queue_url(question)))
+    return redirect(next_url(request, _queue_url(question)))
 
 
 @require_GET

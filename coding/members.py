@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib.auth import get_user_model, password_validation
+from django.contrib.auth.validators import UnicodeUsernameValidator
 from django.db import transaction
 
 from coding.models import Event
@@ -19,7 +20,7 @@ class MemberError(ValueError):
 
 
 class MemberForm(forms.Form):
-    username = forms.CharField(max_length=150)
+    username = forms.CharField(max_length=150, validators=[UnicodeUsernameValidator()])
     role = forms.ChoiceField(choices=Membership.Role.choices, initial=Membership.Role.CODER)
     password = forms.CharField(
         required=False,

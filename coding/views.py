@@ -35,7 +35,7 @@ def _queue_url(question, answer=None, filters: Filters | None = None) -> str:
     return reverse("queue", args=[question.pk]) + (f"?{query}" if query else "")
 
 
-def _next_url(request, fallback: str) -> str:
+def next_url(request, fallback: str) -> str:
     url = request.POST.get("next", "")
     if url and url_has_allowed_host_and_scheme(url, allowed_hosts={request.get_host()}):
         return url
@@ -145,7 +145,7 @@ def _after_action(request, answer, role, **extra) -> HttpResponse:
             request, Queue(question, request.user, filters), answer, role, saved=True, **extra
         )
         return render(request, f"{QUEUE}#panel", ctx)
-    return redirect(_next_url(request, _queue_url(question, answer, filters)))
+    return redirect(next_url(request, _queue_url(question, answer, filters)))
 
 
 @require_POST
@@ -222,7 +222,7 @@ def undo(request: HtmxHttpRequest, question: int) -> HttpResponse:
     answer = touched or answer
     undone = events[0].get_action_display().lower() if events else None
     if answer is None:
-        return redirect(_next_url(request, _queue_url(question)))
+        return redirect(next_url(request, _queue_url(question)))
     if not request.htmx:
         messages.info(request, f"Undone: {undone}." if undone else "Nothing to undo.")
         return redirect(_queue_url(question, answer, _filters_of(request)))

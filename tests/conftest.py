@@ -11,6 +11,12 @@ from tests.factories import make_poll
 PASSWORD = "correct-horse-battery"
 
 
+@pytest.fixture(autouse=True)
+def _fast_hashing(settings):
+    """Passwords are hashed for every test's cast; the production hasher is slow on purpose."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 def _user(username: str):
     return get_user_model().objects.create_user(username, password=PASSWORD)
 
