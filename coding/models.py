@@ -40,7 +40,7 @@ class Theme(models.Model):
     code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     project = models.ForeignKey(Project, models.CASCADE, related_name="themes")
     parent = models.ForeignKey(
-        "self", models.PROTECT, null=True, blank=True, related_name="children"
+        "self", models.RESTRICT, null=True, blank=True, related_name="children"
     )
     name = models.CharField(max_length=200)
     description = models.TextField(blank=True)
@@ -272,7 +272,9 @@ class Round(models.Model):
     seed = models.PositiveIntegerField()
     blind = models.BooleanField(default=True)
     revealed_at = models.DateTimeField(null=True, blank=True)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.PROTECT, related_name="+")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.SET_NULL, null=True, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -324,7 +326,9 @@ class Adjudication(models.Model):
         settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+"
     )
     note = models.TextField(blank=True)
-    settled_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.PROTECT, related_name="+")
+    settled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.SET_NULL, null=True, related_name="+"
+    )
     settled_at = models.DateTimeField(auto_now=True)
 
     def __str__(self) -> str:

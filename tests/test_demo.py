@@ -17,6 +17,8 @@ import pytest
 from django.contrib.auth import authenticate, get_user_model
 from django.core.management import call_command
 
+from coding.adjudication import disagreements
+from coding.models import Adjudication
 from polls import demo
 from polls.management.commands.demo import ACCOUNTS
 from polls.models import Poll, Project
@@ -92,6 +94,53 @@ def test_every_published_figure_is_reproduced(demo_db, tmp_path, seed):
             assert round(float(row["mean"]), 1) == published["mean"], q["id"]
         if "selections" in published:
             assert int(row["selections"]) == published["selections"], q["id"]
+
+
+def _published_themes(seed) -> list[tuple[str, str, float, int | None]]:
+    """(question, theme, published percent, its base when not the question's: "other" texts)."""
+    found = []
+    for path in sorted((demo.SEEDS / seed.slug).glob("*.themes.csv")):
+        name = path.name.removesuffix(".themes.csv")
+        base = None
+        if name.endswith("_other"):  # published as a share of the "other" texts
+            base = len(seed.texts.get(name, [])) or _rows(path.with_name(f"{name}.csv"))
+        with path.open(encoding="utf-8", newline="") as f:
+            for row in csv.DictReader(f):
+                if row["published_percent"]:
+                    figure = float(row["published_percent"])
+                    found.append((name.removesuffix("_other"), row["name"], figure, base))
+    return found
+
+
+def _rows(path: Path) -> int:
+    with path.open(encoding="utf-8", newline="") as f:
+        return sum(1 for _ in csv.DictReader(f))
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("seed", SEED_POLLS, ids=lambda s: s.slug)
+def test_the_demo_codings_reproduce_the_published_theme_percentages(demo_db, tmp_path, seed):
+    """The consensus of the demo's codings, through export_report's theme rows."""
+    tables = _export(tmp_path, seed.meta["title"])
+    published = _published_themes(seed)
+    for qid, name, figure, base in published:
+        row = next(r for r in tables[qid] if r["row_kind"] == "theme" and r["category"] == name)
+        shown = percent(int(row["respondents"]), base or int(row["base"]), _places(figure))
+        assert shown == figure, (qid, name)
+    assert len(published) >= {"poll3": 20}.get(seed.slug, 0)
+
+
+@pytest.mark.django_db
+def test_one_question_is_double_coded_blind_with_disagreements_left_to_settle(demo_db):
+    question = Poll.objects.get(title=SEED_POLLS[-1].meta["title"]).questions.get(export_id="Q4")
+    round_ = question.rounds.get()
+    assert round_.is_hidden
+    coders = list(round_.coders.all())
+    found = disagreements(
+        question, coders, round_.assignments.filter(overlap=True).values("answer")
+    )
+    settled = Adjudication.objects.filter(answer__question=question).count()
+    assert 0 < settled < len(found)
 
 
 @pytest.mark.django_db

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import pytest
+from django.db.models import RestrictedError
 
 from coding import codebook, services
 from coding.codebook import CodebookError
-from coding.models import Coding, Event, Quote, ThemePath
+from coding.models import Coding, Event, Quote, Theme, ThemePath
 from coding.reports import Source, theme_rows
 from polls.summaries import summarise_poll
 from tests.conftest import login
@@ -242,3 +243,17 @@ def test_the_edit_form_comes_as_a_fragment_for_htmx(client, themes, alice):
         .content.decode()
     )
     assert "<html" not in html and 'name="inclusion"' in html
+
+
+def test_a_project_with_a_theme_tree_can_be_deleted(project, alice):
+    parent = services.create_theme(project, "Barriers", alice)
+    services.create_theme(project, "Time", alice, parent=parent)
+    project.delete()
+    assert not Theme.objects.exists()
+
+
+def test_a_parent_theme_alone_cannot_be_deleted(project, alice):
+    parent = services.create_theme(project, "Barriers", alice)
+    services.create_theme(project, "Time", alice, parent=parent)
+    with pytest.raises(RestrictedError):
+        parent.delete()

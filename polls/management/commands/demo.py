@@ -6,6 +6,7 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
+from coding.demo_coding import code_poll
 from polls import demo
 from polls.imports import import_file
 from polls.loading import PollFields
@@ -30,7 +31,7 @@ class Command(BaseCommand):
             users,
         )
         for slug in demo.POLLS:
-            self._seed_poll(care, demo.load_seed(slug), users["lead"])
+            self._seed_poll(care, demo.load_seed(slug), users)
         notes = self._project(
             ENGAGEMENT,
             "Notes from the review's engagement sessions with "
@@ -59,7 +60,7 @@ class Command(BaseCommand):
             )
         return project
 
-    def _seed_poll(self, project: Project, seed: demo.Seed, user) -> None:
+    def _seed_poll(self, project: Project, seed: demo.Seed, users: dict) -> None:
         meta = seed.meta
         if project.polls.filter(title=meta["title"]).exists():
             return
@@ -76,9 +77,12 @@ class Command(BaseCommand):
             f"{seed.slug}_qualtrics.csv",
             fields,
             schema=demo.schema(seed),
-            user=user,
+            user=users["lead"],
         )
-        self.stdout.write(f"  {meta['title']}: {result.respondents} respondents")
+        code_poll(
+            result.poll, demo.SEEDS / seed.slug, users["lead"], users["coder"], users["coder2"]
+        )
+        self.stdout.write(f"  {meta['title']}: {result.respondents} respondents, coded")
 
     def _engagement(self, project: Project, user) -> None:
         title = "Engagement session notes (2021)"
