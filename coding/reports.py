@@ -38,21 +38,26 @@ class Source:
             return cls(user)
         raise ValueError(f"the source must be consensus or coder:USERNAME, not {value!r}")
 
-    def theme_counts(self, question: Question) -> dict[int, int]:
-        """Theme id → distinct answers (= respondents) with it or a descendant."""
+    def theme_counts(self, question: Question, respondents=None) -> dict[int, int]:
+        """Theme id → distinct answers (= respondents) with it or a descendant.
+
+        `respondents` (ids) restricts the counts to a subsample.
+        """
         if self.coder is None:
-            return consensus_theme_counts(question)
+            return consensus_theme_counts(question, respondents)
+        codings = Coding.objects.filter(answer__question=question, coder=self.coder)
+        if respondents is not None:
+            codings = codings.filter(answer__respondent__in=respondents)
         return dict(
-            Coding.objects.filter(answer__question=question, coder=self.coder)
-            .values_list(F("theme__ancestor_paths__ancestor"))
+            codings.values_list(F("theme__ancestor_paths__ancestor"))
             .annotate(n=Count("answer", distinct=True))
             .order_by()
         )
 
 
-def theme_rows(summary: QuestionSummary, source: Source) -> list[list]:
+def theme_rows(summary: QuestionSummary, source: Source, respondents=None) -> list[list]:
     question = summary.question
-    counts = source.theme_counts(question)
+    counts = source.theme_counts(question, respondents)
     if not counts:
         return []
     # The contract's base for every row: those who answered the question, so an
@@ -109,13 +114,20 @@ def summary_row(summary: QuestionSummary) -> list:
     ]
 
 
-def report_tables(poll: Poll, source: Source | None = None):
-    """(name, header, rows) for summary.csv and each question's table, in poll order."""
+def report_tables(poll: Poll, source: Source | None = None, respondents=None):
+    """(name, header, rows) for summary.csv and each question's table, in poll order.
+
+    `respondents` (ids) restricts every table to a subsample.
+    """
     source = source or Source()
-    summaries = summarise_poll(poll)
+    summaries = summarise_poll(poll, respondents)
     tables = [("summary", SUMMARY_COLUMNS, [summary_row(s) for s in summaries])]
     tables += [
-        (s.question.export_id, QUESTION_COLUMNS, question_rows(s) + theme_rows(s, source))
+        (
+            s.question.export_id,
+            QUESTION_COLUMNS,
+            question_rows(s) + theme_rows(s, source, respondents),
+        )
         for s in summaries
     ]
     return tables

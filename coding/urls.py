@@ -1,6 +1,14 @@
 from django.urls import path
 
-from coding import agreement_views, bulk, codebook_views, member_views, round_views, views
+from coding import (
+    agreement_views,
+    bulk,
+    codebook_views,
+    member_views,
+    report_views,
+    round_views,
+    views,
+)
 
 urlpatterns = [
     path("questions/<int:question>/code/", views.queue, name="queue"),
@@ -51,4 +59,20 @@ urlpatterns = [
     ),
     path("answers/<int:answer>/settle/", agreement_views.settle, name="settle"),
     path("answers/<int:answer>/unsettle/", agreement_views.unsettle, name="unsettle"),
+    path("polls/<uuid:code>/report/", report_views.report, name="report"),
+    path(
+        "polls/<uuid:code>/report/<str:name>",
+        report_views.download,
+        name="report-download",
+    ),
+    path(
+        "questions/<int:question>/chart.<str:fmt>",
+        report_views.chart,
+        name="chart",
+    ),
+    path(
+        "questions/<int:question>/report-answers/",
+        report_views.answers_behind,
+        name="report-answers",
+    ),
 ]

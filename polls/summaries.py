@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from django.db.models import Count, OuterRef, Subquery
+from django.db.models import Count, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
 
 from polls import stats
@@ -50,52 +50,65 @@ class QuestionSummary:
         return "value" if self.kind == Question.Kind.SCALE else "option"
 
 
-def _count_subquery(model, **filters):
+def _count_subquery(model, respondents=None, **filters):
     """COUNT(*) of `model` rows matching filters, as a correlated subquery."""
-    qs = model.objects.filter(**filters).order_by().values(*filters)
-    qs = qs.annotate(n=Count("pk")).values("n")
+    qs = model.objects.filter(**filters)
+    if respondents is not None:
+        path = "respondent" if model is Answer else "answer__respondent"
+        qs = qs.filter(**{f"{path}__in": respondents})
+    qs = qs.order_by().values(*filters).annotate(n=Count("pk")).values("n")
     return Coalesce(Subquery(qs), 0)
 
 
-def questions_with_bases(poll: Poll):
+def questions_with_bases(poll: Poll, respondents=None):
     """The poll's questions, each annotated with `answered` and `selections`.
 
     Subqueries rather than joins: joining answers and selections in one query
-    would multiply rows and make each count depend on the other.
+    would multiply rows and make each count depend on the other. `respondents`
+    (a queryset of respondent ids) restricts every count to a subsample.
     """
     return (
         poll.questions.order_by("position")
         .prefetch_related("options")
         .annotate(
-            answered=_count_subquery(Answer, question=OuterRef("pk")),
-            selection_count=_count_subquery(Selection, answer__question=OuterRef("pk")),
+            answered=_count_subquery(Answer, respondents, question=OuterRef("pk")),
+            selection_count=_count_subquery(
+                Selection, respondents, answer__question=OuterRef("pk")
+            ),
         )
     )
 
 
-def summarise_poll(poll: Poll) -> list[QuestionSummary]:
-    total = poll.respondents.count()
-    questions = list(questions_with_bases(poll))
-    option_counts = _option_counts(poll)
-    scale_counts = _scale_counts(poll)
+def summarise_poll(poll: Poll, respondents=None) -> list[QuestionSummary]:
+    """Every question's summary; `respondents` (ids) restricts them to a subsample."""
+    everyone = poll.respondents.all()
+    total = (everyone.filter(pk__in=respondents) if respondents is not None else everyone).count()
+    questions = list(questions_with_bases(poll, respondents))
+    option_counts = _option_counts(poll, respondents)
+    scale_counts = _scale_counts(poll, respondents)
     return [_summarise(q, total, option_counts, scale_counts.get(q.pk, {})) for q in questions]
 
 
-def _option_counts(poll: Poll) -> dict[int, int]:
+def _option_counts(poll: Poll, respondents=None) -> dict[int, int]:
     # Selections are unique per (answer, option) and answers per (question,
     # respondent), so counting selections counts distinct respondents.
+    chosen = None
+    if respondents is not None:
+        chosen = Q(selections__answer__respondent__in=respondents)
     rows = (
         Option.objects.filter(question__poll=poll)
-        .annotate(n=Count("selections"))
+        .annotate(n=Count("selections", filter=chosen))
         .values_list("pk", "n")
     )
     return dict(rows)
 
 
-def _scale_counts(poll: Poll) -> dict[int, dict[float, int]]:
+def _scale_counts(poll: Poll, respondents=None) -> dict[int, dict[float, int]]:
+    answers = Answer.objects.filter(question__poll=poll, question__kind=Question.Kind.SCALE)
+    if respondents is not None:
+        answers = answers.filter(respondent__in=respondents)
     rows = (
-        Answer.objects.filter(question__poll=poll, question__kind=Question.Kind.SCALE)
-        .exclude(value=None)
+        answers.exclude(value=None)
         .values_list("question_id", "value")
         .annotate(n=Count("pk"))
         .order_by()

@@ -1,0 +1,172 @@
+"""A report draft in the seeds' structure, as Markdown and as DOCX.
+
+Per question: a numbered heading with the base sentence, a sentence naming
+what most respondents said with the percentages written as the seeds write
+them ("Twenty-seven percent of participants mentioned a lack of resources, the
+most frequently cited theme."), the table, the figure with its caption, and
+the chosen quotes with their attribution. Text that came from respondents or
+from the codebook is made inert for spreadsheets (a leading = + - @ is quoted).
+"""
+
+from __future__ import annotations
+
+import io
+
+from coding.report_data import QuestionReport, polled
+from coding.spreadsheets import safe_text
+from polls.models import Poll, Question
+from polls.stats import round_half_up
+from polls.summaries import format_number
+
+ONES = [
+    "zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten",
+    "eleven", "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen",
+    "nineteen",
+]  # fmt: skip
+TENS = ["", "", "twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety"]
+
+
+def number_words(n: int) -> str:
+    """0–100 in words: 27 → "twenty-seven"."""
+    if n == 100:
+        return "one hundred"
+    if n < 20:
+        return ONES[n]
+    tens, ones = divmod(n, 10)
+    return TENS[tens] + (f"-{ONES[ones]}" if ones else "")
+
+
+def percent_words(value: float) -> str:
+    """A sentence-opening percentage: 27.1 → "Twenty-seven percent"."""
+    return f"{number_words(int(round_half_up(value, 0))).capitalize()} percent"
+
+
+def _whole(value: float | None) -> str:
+    return f"{int(round_half_up(value or 0, 0))}%"
+
+
+def _in_sentence(name: str) -> str:
+    """A theme name inside a sentence: "Lack of resources" → "lack of resources"; "CAMHS" stays."""
+    first = name.split(" ", 1)[0]
+    return name if first.isupper() and len(first) > 1 else name[:1].lower() + name[1:]
+
+
+def headline(report: QuestionReport) -> str:
+    """The sentence that says what most respondents answered."""
+    if report.is_themed:
+        rows = report.themes
+        text = (
+            f"{percent_words(rows[0].percent or 0)} of participants mentioned "
+            f"{_in_sentence(rows[0].theme.name)}, the most frequently cited theme."
+        )
+        if len(rows) > 1:
+            text += (
+                f" The second most frequent was {_in_sentence(rows[1].theme.name)} "
+                f"({_whole(rows[1].percent)})."
+            )
+        for row in rows[2:4]:
+            text += f" {percent_words(row.percent or 0)} mentioned {_in_sentence(row.theme.name)}."
+        return text
+    summary = report.summary
+    if summary.kind == Question.Kind.SCALE and summary.mean is not None:
+        return (
+            f"The mean score was {round_half_up(summary.mean, 1)} and the median "
+            f"{format_number(summary.median)}."
+        )
+    ranked = sorted(summary.rows, key=lambda r: -r.respondents)
+    if not ranked or not ranked[0].respondents:
+        return "Nobody answered this question."
+    text = f"The most common answer was ‘{ranked[0].label}’ ({_whole(ranked[0].percent)})"
+    if len(ranked) > 1 and ranked[1].respondents:
+        text += f", followed by ‘{ranked[1].label}’ ({_whole(ranked[1].percent)})"
+    return text + "."
+
+
+def table(report: QuestionReport) -> tuple[list[str], list[list[str]]]:
+    if report.is_themed:
+        rows = [[r.theme.name, str(r.respondents), _percent(r.percent)] for r in report.themes]
+        return ["Theme", "Respondents", "%"], rows
+    rows = [[r.label, str(r.respondents), _percent(r.percent)] for r in report.summary.rows]
+    return ["Answer", "Respondents", "%"], rows
+
+
+def _percent(value: float | None) -> str:
+    return "" if value is None else f"{value:.1f}%"
+
+
+def heading(report: QuestionReport) -> str:
+    free = "Free text response, " if report.summary.kind == Question.Kind.FREE_TEXT else ""
+    return f"{report.number}) {report.question.text} ({free}{report.base_sentence})."
+
+
+def introduction(poll: Poll, reports: list[QuestionReport]) -> str:
+    total = reports[0].summary.total if reports else 0
+    when = polled(poll)
+    return (
+        f"This report sets out the results of {poll.title}. The poll asked "
+        f"{len(reports)} questions{f' and ran {when}' if when else ''}, and drew responses "
+        f"from {total} {(poll.population or 'respondents').lower()}."
+    )
+
+
+def quotes(report: QuestionReport) -> list[tuple[str, str]]:
+    """(quote, attribution) for the draft, themes in order."""
+    chosen = []
+    for row in report.themes:
+        for quote, who in row.quotes:
+            chosen.append((safe_text(quote.text), f"({who})" if who else ""))
+    return chosen
+
+
+def markdown(poll: Poll, reports: list[QuestionReport]) -> str:
+    lines = [f"# {poll.title}", "", introduction(poll, reports), ""]
+    for report in reports:
+        lines += [f"## {heading(report)}", "", headline(report), ""]
+        header, rows = table(report)
+        lines.append("| " + " | ".join(header) + " |")
+        lines.append("| --- | ---: | ---: |")
+        lines += ["| " + " | ".join(_cell(c) for c in row) + " |" for row in rows]
+        qid = report.question.export_id
+        lines += ["", f"![Figure {report.number}](figures/{qid}.png)", ""]
+        lines += [f"(Figure {report.number}.)", ""]
+        lines += [line + "  " for line in report.caption] + [""]
+        for text, who in quotes(report):
+            lines += [f"> “{text}” {who}".rstrip(), ""]
+    return "\n".join(lines)
+
+
+def _cell(value: str) -> str:
+    return safe_text(value).replace("|", "\\|").replace("\n", " ")
+
+
+def docx(poll: Poll, reports: list[QuestionReport], figures: dict[int, bytes]) -> bytes:
+    """The draft as a Word document; `figures` maps question id → PNG bytes."""
+    from docx import Document
+    from docx.shared import Cm
+
+    document = Document()
+    document.add_heading(poll.title, level=0)
+    document.add_paragraph(introduction(poll, reports))
+    for report in reports:
+        document.add_heading(heading(report), level=2)
+        document.add_paragraph(headline(report))
+        header, rows = table(report)
+        grid = document.add_table(rows=1, cols=len(header))
+        grid.style = "Light Grid Accent 1"
+        for cell, text in zip(grid.rows[0].cells, header, strict=True):
+            cell.text = text
+        for row in rows:
+            for cell, text in zip(grid.add_row().cells, row, strict=True):
+                cell.text = safe_text(text)
+        if report.question.pk in figures:
+            document.add_picture(io.BytesIO(figures[report.question.pk]), width=Cm(16))
+        document.add_paragraph(f"(Figure {report.number}.)")
+        document.add_paragraph("\n".join(report.caption)).style = "Caption"
+        for text, who in quotes(report):
+            paragraph = document.add_paragraph(style="Quote")
+            paragraph.add_run(f"“{text}”")
+            if who:
+                paragraph.add_run(f" {who}")
+    out = io.BytesIO()
+    document.save(out)
+    return out.getvalue()

@@ -1,0 +1,188 @@
+"""The report page, the answers behind each count, charts and report downloads.
+
+Every member may read reports and download them (viewers are report readers).
+All of them take the same options in the query string (coding.report_data):
+the source of theme codings and a subsample.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import zipfile
+from uuid import UUID
+
+from django.core.paginator import Paginator
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, render
+from django.views.decorators.http import require_GET
+
+from coding import charts, drafts
+from coding.adjudication import consensus_answers
+from coding.report_data import (
+    QuestionReport,
+    ReportOptions,
+    attribution,
+    coders_of,
+    options_from,
+    poll_report,
+)
+from coding.reports import report_tables
+from coding.spreadsheets import csv_cell, write_xlsx
+from polls.access import get_poll, get_question
+from polls.htmx import HtmxHttpRequest
+from polls.models import Answer, Question
+
+PAGE = "coding/report.html"
+ANSWERS = "coding/report_answers.html"
+
+
+def _slug(text: str) -> str:
+    return "".join(c if c.isalnum() else "-" for c in text).strip("-").lower()[:60] or "report"
+
+
+def _download(data: bytes | str, filename: str, content_type: str) -> HttpResponse:
+    response = HttpResponse(data, content_type=content_type)
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+@require_GET
+def report(request: HtmxHttpRequest, code: UUID) -> HttpResponse:
+    poll, role = get_poll(request, code)
+    options = options_from(poll, request.GET)
+    choice_questions = poll.questions.filter(
+        kind__in=(Question.Kind.SINGLE_CHOICE, Question.Kind.MULTI_CHOICE)
+    ).prefetch_related("options")
+    ctx = {
+        "poll": poll,
+        "project": poll.project,
+        "reports": poll_report(poll, options),
+        "options": options,
+        "query": options.query(),
+        "coders": coders_of(poll),
+        "choice_questions": choice_questions.order_by("position"),
+        "chosen": {o.pk for o in options.subsample.options} if options.subsample else set(),
+    }
+    return render(request, PAGE, ctx)
+
+
+def _question_report(poll, question: Question, options: ReportOptions) -> QuestionReport:
+    """One question's report (the whole poll's summaries are a fixed five queries)."""
+    for item in poll_report(poll, options):
+        if item.question.pk == question.pk:
+            return item
+    raise Http404
+
+
+@require_GET
+def chart(request: HtmxHttpRequest, question: int, fmt: str) -> HttpResponse:
+    if fmt not in ("png", "svg"):
+        raise Http404
+    question, _ = get_question(request, question)
+    poll = question.poll
+    item = _question_report(poll, question, options_from(poll, request.GET))
+    data = charts.render(item, fmt)
+    content_type = "image/svg+xml" if fmt == "svg" else "image/png"
+    if request.GET.get("download"):
+        return _download(
+            data, f"figure-{item.number}-{_slug(question.export_id)}.{fmt}", content_type
+        )
+    return HttpResponse(data, content_type=content_type)
+
+
+@require_GET
+def answers_behind(request: HtmxHttpRequest, question: int) -> HttpResponse:
+    """The answers a count in the report stands for: a theme, an option or a scale point."""
+    question, _ = get_question(request, question)
+    poll = question.poll
+    options = options_from(poll, request.GET)
+    answers = Answer.objects.filter(question=question)
+    label = ""
+    theme_id, option_id, value = (request.GET.get(k, "") for k in ("theme", "option", "value"))
+    if theme_id.isdigit():
+        theme = get_object_or_404(poll.project.themes, pk=int(theme_id))
+        if options.source.coder:
+            answers = answers.filter(
+                codings__coder=options.source.coder,
+                codings__theme__ancestor_paths__ancestor=theme,
+            )
+        else:
+            answers = answers.filter(pk__in=consensus_answers(question, theme).values("pk"))
+        label = f"coded {theme.name}"
+    elif option_id.isdigit():
+        option = get_object_or_404(question.options, pk=int(option_id))
+        answers = answers.filter(selections__option=option)
+        label = f"who chose “{option.text}”"
+    elif value:
+        try:
+            answers = answers.filter(value=float(value))
+        except ValueError as e:
+            raise Http404 from e
+        label = f"who answered {value}"
+    if options.respondents is not None:
+        answers = answers.filter(respondent__in=options.respondents)
+    answers = answers.distinct().select_related("respondent").order_by("pk")
+    page = Paginator(answers, 50).get_page(request.GET.get("page"))
+    ctx = {
+        "poll": poll,
+        "project": poll.project,
+        "question": question,
+        "options": options,
+        "label": label,
+        "page": page,
+        "rows": [(a, attribution(a.respondent)) for a in page.object_list],
+        "back": options.query(),
+    }
+    return render(request, ANSWERS, ctx)
+
+
+@require_GET
+def download(request: HtmxHttpRequest, code: UUID, name: str) -> HttpResponse:
+    poll, _ = get_poll(request, code)
+    options = options_from(poll, request.GET)
+    slug = _slug(poll.title)
+    if name == "report.xlsx":
+        out = io.BytesIO()
+        write_xlsx(out, report_tables(poll, options.source, options.respondents))
+        content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+        return _download(out.getvalue(), f"{slug}.xlsx", content_type)
+    reports = poll_report(poll, options)
+    if name == "quotes.csv":
+        return _download(_quotes_csv(reports), f"{slug}-quotes.csv", "text/csv; charset=utf-8")
+    if name == "draft.md":
+        return _download(
+            drafts.markdown(poll, reports), f"{slug}.md", "text/markdown; charset=utf-8"
+        )
+    if name == "draft.docx":
+        figures = {r.question.pk: charts.render(r, "png") for r in reports}
+        content_type = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+        return _download(drafts.docx(poll, reports, figures), f"{slug}.docx", content_type)
+    if name == "figures.zip":
+        return _download(_figures_zip(reports), f"{slug}-figures.zip", "application/zip")
+    raise Http404
+
+
+def _quotes_csv(reports: list[QuestionReport]) -> str:
+    text = io.StringIO()
+    writer = csv.writer(text, lineterminator="\n")
+    writer.writerow(["question", "theme", "quote", "attribution", "respondent_id"])
+    for item in reports:
+        for row in item.themes:
+            for quote, who in row.quotes:
+                respondent = quote.answer.respondent.export_id
+                cells = [item.question.export_id, row.theme.name, quote.text, who, respondent]
+                writer.writerow([csv_cell(c) for c in cells])
+    return text.getvalue()
+
+
+def _figures_zip(reports: list[QuestionReport]) -> bytes:
+    """figures/<QID>.png and .svg: the paths the Markdown draft links to."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+        for item in reports:
+            for fmt in ("png", "svg"):
+                archive.writestr(
+                    f"figures/{item.question.export_id}.{fmt}", charts.render(item, fmt)
+                )
+    return out.getvalue()
