@@ -2,7 +2,8 @@
 
 Each `fixtures/seeds/<poll>/<QID>.csv` lists answer texts with the themes that
 reproduce the published percentages, and `<QID>.themes.csv` the codebook. The
-demo coder's codings go in through import_codings, as a spreadsheet would.
+demo coder's codings go in through import_codings, as a spreadsheet would, and
+two short answers per theme are saved as quotes for the report.
 
 One question (DOUBLE_CODED) is dealt in a blind round instead: each coder codes
 what was dealt to them with the reference themes, except that the second coder
@@ -18,15 +19,15 @@ import io
 import random
 from pathlib import Path
 
-from coding import adjudication, assignments
+from coding import adjudication, assignments, services
 from coding.adjudication import disagreements
 from coding.codings_import import import_codings
 from coding.models import Theme
-from coding.services import create_theme
 from polls.models import Poll, Question
 
 DOUBLE_CODED = ("Social worker poll (February 2021)", "Q4")
 DEPARTURES = 0.3  # share of overlap answers the second coder codes differently
+QUOTABLE = (20, 300)  # characters
 
 
 def _read(path: Path) -> list[dict]:
@@ -42,7 +43,9 @@ def _codebook(question: Question, path: Path, lead) -> None:
             parent = None
             if row.get("parent"):
                 parent = Theme.objects.get(project=project, name__iexact=row["parent"])
-            theme = create_theme(project, row["name"], lead, row["description"], parent=parent)
+            theme = services.create_theme(
+                project, row["name"], lead, row["description"], parent=parent
+            )
         theme.questions.add(question)
 
 
@@ -77,6 +80,23 @@ def code_poll(poll: Poll, folder: Path, lead, coder, second_coder) -> None:
             _blind_round(question, reference, lead, coder, second_coder)
         else:
             import_codings(question, _long_csv(reference), f"{qid}.csv", coder.get_username())
+            _quotes(question, reference, coder)
+
+
+def _quotes(question: Question, reference: dict[str, list[str]], coder) -> None:
+    """Two quotable answers per theme (20–300 characters), quoted whole, as a coder would."""
+    themes = {t.name: t for t in question.themes.all()}
+    answers = question.answers.select_related("respondent").order_by("pk")
+    taken: dict[str, int] = {}
+    for answer in answers:
+        text = services.answer_text(answer)
+        if not QUOTABLE[0] <= len(text) <= QUOTABLE[1]:
+            continue
+        for name in reference.get(answer.respondent.export_id, []):
+            if taken.get(name, 0) < 2 and name in themes:
+                services.save_quote(answer, coder, 0, len(text), [themes[name]])
+                taken[name] = taken.get(name, 0) + 1
+                break
 
 
 def _blind_round(question, reference, lead, first, second) -> None:
