@@ -109,14 +109,14 @@ def _count(queryset, field: str = "pk"):
     return Coalesce(Subquery(counted, output_field=IntegerField()), Value(0))
 
 
-def _settled_links(question: Question, respondents=None):
+def settled_links(question: Question, respondents=None):
     links = Adjudication.themes.through.objects.filter(adjudication__answer__question=question)
     if respondents is not None:
         links = links.filter(adjudication__answer__respondent__in=respondents)
     return links
 
 
-def _agreed_codings(question: Question, respondents=None):
+def agreed_codings(question: Question, respondents=None):
     """Codings of unsettled answers that every coder who finished the answer shares.
 
     Codings of a coder who has not finished the answer do not count, and
@@ -148,13 +148,13 @@ def consensus_theme_counts(question: Question, respondents=None) -> dict[int, in
     `respondents` (ids) restricts the counts to a subsample.
     """
     settled = (
-        _settled_links(question, respondents)
+        settled_links(question, respondents)
         .values_list(F("theme__ancestor_paths__ancestor"))
         .annotate(n=Count("adjudication__answer", distinct=True))
         .order_by()
     )
     unsettled = (
-        _agreed_codings(question, respondents)
+        agreed_codings(question, respondents)
         .values_list(F("theme__ancestor_paths__ancestor"))
         .annotate(n=Count("answer", distinct=True))
         .order_by()
@@ -168,6 +168,6 @@ def consensus_theme_counts(question: Question, respondents=None) -> dict[int, in
 def consensus_answers(question: Question, theme: Theme):
     """The question's answers whose consensus carries the theme or a descendant."""
     within = {"theme__ancestor_paths__ancestor": theme}
-    settled = _settled_links(question).filter(**within).values("adjudication__answer")
-    agreed = _agreed_codings(question).filter(**within).values("answer")
+    settled = settled_links(question).filter(**within).values("adjudication__answer")
+    agreed = agreed_codings(question).filter(**within).values("answer")
     return Answer.objects.filter(Q(pk__in=settled) | Q(pk__in=agreed))

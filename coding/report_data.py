@@ -47,6 +47,7 @@ class Subsample:
 class ReportOptions:
     source: Source = field(default_factory=Source)
     subsample: Subsample | None = None
+    split: object | None = None  # a coding.crosstabs.Split
 
     @property
     def source_value(self) -> str:
@@ -60,6 +61,8 @@ class ReportOptions:
         pairs = [("source", self.source_value)] if self.source.coder else []
         if self.subsample:
             pairs += [("opt", o.pk) for o in self.subsample.options]
+        if self.split:
+            pairs.append(("split", self.split.value))
         pairs += [(k, v) for k, v in extra.items() if v not in ("", None)]
         return urlencode(pairs)
 
@@ -109,6 +112,7 @@ class QuestionReport:
     poll: Poll
     options: ReportOptions
     themes: list[ThemeRow] = field(default_factory=list)
+    crosstab: object | None = None  # a coding.crosstabs.Crosstab when the report is split
 
     @property
     def question(self) -> Question:

@@ -17,7 +17,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_GET
 
-from coding import charts, drafts
+from coding import charts, crosstabs, drafts
 from coding.adjudication import consensus_answers
 from coding.report_data import (
     QuestionReport,
@@ -47,17 +47,32 @@ def _download(data: bytes | str, filename: str, content_type: str) -> HttpRespon
     return response
 
 
+def _options(poll, query) -> ReportOptions:
+    options = options_from(poll, query)
+    options.split = crosstabs.split_from(poll, query.get("split", ""))
+    return options
+
+
+def _reports(poll, options: ReportOptions) -> list[QuestionReport]:
+    reports = poll_report(poll, options)
+    if options.split:
+        for item in reports:
+            item.crosstab = crosstabs.crosstab(item, options.split)
+    return reports
+
+
 @require_GET
 def report(request: HtmxHttpRequest, code: UUID) -> HttpResponse:
     poll, role = get_poll(request, code)
-    options = options_from(poll, request.GET)
+    options = _options(poll, request.GET)
     choice_questions = poll.questions.filter(
         kind__in=(Question.Kind.SINGLE_CHOICE, Question.Kind.MULTI_CHOICE)
     ).prefetch_related("options")
     ctx = {
         "poll": poll,
         "project": poll.project,
-        "reports": poll_report(poll, options),
+        "reports": _reports(poll, options),
+        "splits": crosstabs.splits(poll),
         "options": options,
         "query": options.query(),
         "coders": coders_of(poll),

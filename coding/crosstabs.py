@@ -1,0 +1,145 @@
+"""Crosstabs: a question's table split by a respondent attribute or by another
+question's answer, as counts and column percentages.
+
+A column is a group of respondents (Role = Team Manager; chose "Likely" in
+Q5); its base is how many of them answered the question, so each column reads
+like the whole table does. A multi-choice split puts a respondent in every
+column they chose. Two or three grouped queries per table, whatever the size.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from django.db.models import Count, F
+
+from coding.adjudication import agreed_codings, settled_links
+from coding.models import Coding
+from coding.report_data import QuestionReport
+from polls.models import Answer, Poll, Question, Selection
+from polls.stats import percent
+from polls.summaries import format_number
+
+
+@dataclass
+class Split:
+    """Group respondents by an attribute (`attr:Role`) or a choice question (`q:<id>`)."""
+
+    label: str
+    attribute: str = ""
+    question: Question | None = None
+
+    @property
+    def value(self) -> str:
+        return f"q:{self.question.pk}" if self.question else f"attr:{self.attribute}"
+
+    def path(self, prefix: str) -> str:
+        """The group's lookup from a model whose path to the answer is `prefix`."""
+        if self.question:
+            return f"{prefix}respondent__answers__selections__option"
+        return f"{prefix}respondent__attributes__{self.attribute}"
+
+    def narrow(self, queryset, prefix: str):
+        if self.question:
+            return queryset.filter(**{f"{prefix}respondent__answers__question": self.question})
+        return queryset
+
+    def columns(self, poll: Poll) -> list[tuple[object, str]]:
+        """(group key, heading) in display order."""
+        if self.question:
+            return [(o.pk, o.text) for o in self.question.options.all()]
+        values = poll.respondents.values_list(f"attributes__{self.attribute}", flat=True)
+        found = {v for v in values.distinct() if v not in (None, "")}
+        return [(v, str(v)) for v in sorted(found, key=str)]
+
+
+def splits(poll: Poll) -> list[Split]:
+    """Every way this poll can be split: its attributes, then its choice questions."""
+    keys = set()
+    for attributes in poll.respondents.values_list("attributes", flat=True)[:500]:
+        keys.update(attributes or {})
+    found = [Split(f"{key} (attribute)", attribute=key) for key in sorted(keys)]
+    choice = (Question.Kind.SINGLE_CHOICE, Question.Kind.MULTI_CHOICE)
+    for question in poll.questions.filter(kind__in=choice).order_by("position"):
+        found.append(Split(f"{question.export_id} {question.text[:60]}", question=question))
+    return found
+
+
+def split_from(poll: Poll, value: str) -> Split | None:
+    return next((s for s in splits(poll) if s.value == value), None)
+
+
+@dataclass
+class Crosstab:
+    columns: list[tuple[object, str]]
+    bases: list[int]
+    rows: list[tuple[str, list[tuple[int, float | None]]]] = field(default_factory=list)
+
+
+def crosstab(report: QuestionReport, split: Split) -> Crosstab:
+    question, options = report.question, report.options
+    respondents = options.respondents
+    columns = split.columns(report.poll)
+    answers = split.narrow(Answer.objects.filter(question=question), "")
+    if respondents is not None:
+        answers = answers.filter(respondent__in=respondents)
+    base_counts = dict(
+        answers.values_list(split.path(""))
+        .annotate(n=Count("respondent", distinct=True))
+        .order_by()
+    )
+    bases = [base_counts.get(key, 0) for key, _ in columns]
+    table = Crosstab(columns, bases)
+    if report.is_themed:
+        counts = _theme_counts(report, split)
+        labels = [(row.theme.pk, row.theme.name) for row in report.themes]
+    elif question.kind == Question.Kind.SCALE:
+        counts = _grouped(answers, "value", split, "")
+        labels = [(row.value, format_number(row.value)) for row in report.summary.rows]
+    else:
+        selections = split.narrow(Selection.objects.filter(answer__in=answers), "answer__")
+        counts = _grouped(selections, "option", split, "answer__")
+        labels = [(row.option_id, row.label) for row in report.summary.rows]
+    for key, label in labels:
+        cells = []
+        for (group, _), base in zip(columns, bases, strict=True):
+            n = counts.get((key, group), 0)
+            cells.append((n, percent(n, base)))
+        table.rows.append((label, cells))
+    return table
+
+
+def _grouped(queryset, field_name: str, split: Split, prefix: str) -> dict[tuple, int]:
+    rows = (
+        queryset.values_list(field_name, split.path(prefix))
+        .annotate(n=Count(f"{prefix}respondent", distinct=True))
+        .order_by()
+    )
+    return {(key, group): n for key, group, n in rows}
+
+
+def _theme_counts(report: QuestionReport, split: Split) -> dict[tuple, int]:
+    """(theme id incl. ancestors, group) → respondents, from the report's source."""
+    question, options = report.question, report.options
+    counts: dict[tuple, int] = defaultdict(int)
+    if options.source.coder:
+        mine = Coding.objects.filter(answer__question=question, coder=options.source.coder)
+        parts = [(mine, "answer__")]
+    else:
+        parts = [
+            (settled_links(question), "adjudication__answer__"),
+            (agreed_codings(question), "answer__"),
+        ]
+    for queryset, prefix in parts:
+        if options.respondents is not None:
+            queryset = queryset.filter(**{f"{prefix}respondent__in": options.respondents})
+        queryset = split.narrow(queryset, prefix)
+        rows = (
+            queryset.values_list(F("theme__ancestor_paths__ancestor"), split.path(prefix))
+            .annotate(n=Count(f"{prefix}respondent", distinct=True))
+            .order_by()
+        )
+        for theme, group, n in rows:
+            counts[theme, group] += n
+    return counts
