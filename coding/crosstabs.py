@@ -19,7 +19,6 @@ from coding.models import Coding
 from coding.report_data import QuestionReport
 from polls.models import Answer, Poll, Question, Selection
 from polls.stats import percent
-from polls.summaries import format_number
 
 
 @dataclass
@@ -96,7 +95,7 @@ def crosstab(report: QuestionReport, split: Split) -> Crosstab:
         labels = [(row.theme.pk, row.theme.name) for row in report.themes]
     elif question.kind == Question.Kind.SCALE:
         counts = _grouped(answers, "value", split, "")
-        labels = [(row.value, format_number(row.value)) for row in report.summary.rows]
+        labels = [(row.value, row.label) for row in report.summary.rows]
     else:
         selections = split.narrow(Selection.objects.filter(answer__in=answers), "answer__")
         counts = _grouped(selections, "option", split, "answer__")

@@ -113,6 +113,7 @@ class QuestionReport:
     options: ReportOptions
     themes: list[ThemeRow] = field(default_factory=list)
     crosstab: object | None = None  # a coding.crosstabs.Crosstab when the report is split
+    comparison: object | None = None  # a coding.comparisons.Comparison with an earlier poll
 
     @property
     def question(self) -> Question:

@@ -17,7 +17,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_GET
 
-from coding import charts, crosstabs, drafts
+from coding import charts, comparisons, crosstabs, drafts
 from coding.adjudication import consensus_answers
 from coding.report_data import (
     QuestionReport,
@@ -55,6 +55,7 @@ def _options(poll, query) -> ReportOptions:
 
 def _reports(poll, options: ReportOptions) -> list[QuestionReport]:
     reports = poll_report(poll, options)
+    comparisons.compare_all(poll, reports, options)
     if options.split:
         for item in reports:
             item.crosstab = crosstabs.crosstab(item, options.split)

@@ -124,6 +124,14 @@ class Question(models.Model):
     subsample = models.CharField(
         max_length=500, blank=True, help_text="Who was asked, when not everyone was."
     )
+    compare_with = models.ForeignKey(
+        "self",
+        models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="The same question in an earlier poll; otherwise matched by its text.",
+    )
 
     class Meta:
         ordering = ["poll", "position"]
