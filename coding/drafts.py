@@ -55,6 +55,8 @@ def headline(report: QuestionReport) -> str:
     """The sentence that says what most respondents answered."""
     if report.is_themed:
         rows = report.themes
+        if not rows:
+            return "No theme has been coded in these answers yet."
         text = (
             f"{percent_words(rows[0].percent or 0)} of participants mentioned "
             f"{_in_sentence(rows[0].theme.name)}, the most frequently cited theme."
@@ -69,10 +71,13 @@ def headline(report: QuestionReport) -> str:
         return text
     summary = report.summary
     if summary.kind == Question.Kind.SCALE and summary.mean is not None:
-        return (
+        text = (
             f"The mean score was {round_half_up(summary.mean, 1)} and the median "
             f"{format_number(summary.median)}."
         )
+        for label, _, share in report.bands:
+            text += f" {percent_words(share or 0)} scored between {label}."
+        return text
     ranked = sorted(summary.rows, key=lambda r: -r.respondents)
     if not ranked or not ranked[0].respondents:
         return "Nobody answered this question."

@@ -21,7 +21,7 @@ from django.contrib.auth import get_user_model
 from coding.models import Quote, Theme
 from coding.reports import Source
 from polls.models import Membership, Option, Poll, Question, Selection
-from polls.stats import percent
+from polls.stats import band_count, parse_bands, percent
 from polls.summaries import QuestionSummary, summarise_poll
 
 ATTRIBUTION = ("Role", "role", "Job title", "Job role")
@@ -143,6 +143,18 @@ class QuestionReport:
         if dates:
             lines.append(f"Polled online, {dates}")
         return lines
+
+    @property
+    def bands(self) -> list[tuple[str, int, float | None]]:
+        """The lead's scale bands: (label, respondents, % of those answering)."""
+        if self.summary.kind != Question.Kind.SCALE or not self.question.bands:
+            return []
+        counts = {row.value: row.respondents for row in self.summary.rows}
+        shown = []
+        for low, high, label in parse_bands(self.question.bands):
+            n = band_count(counts, low, high)
+            shown.append((label, n, percent(n, self.summary.answered)))
+        return shown
 
     @property
     def is_themed(self) -> bool:

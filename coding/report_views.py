@@ -12,10 +12,13 @@ import io
 import zipfile
 from uuid import UUID
 
+from django import forms
+from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
-from django.shortcuts import get_object_or_404, render
-from django.views.decorators.http import require_GET
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_POST
 
 from coding import charts, comparisons, crosstabs, drafts
 from coding.adjudication import consensus_answers
@@ -29,9 +32,10 @@ from coding.report_data import (
 )
 from coding.reports import report_tables
 from coding.spreadsheets import csv_cell, write_xlsx
-from polls.access import get_poll, get_question
+from polls.access import EDITORS, get_poll, get_question
 from polls.htmx import HtmxHttpRequest
 from polls.models import Answer, Question
+from polls.stats import parse_bands
 
 PAGE = "coding/report.html"
 ANSWERS = "coding/report_answers.html"
@@ -79,8 +83,19 @@ def report(request: HtmxHttpRequest, code: UUID) -> HttpResponse:
         "coders": coders_of(poll),
         "choice_questions": choice_questions.order_by("position"),
         "chosen": {o.pk for o in options.subsample.options} if options.subsample else set(),
+        "is_lead": role in EDITORS,
+        "twins": _twins(poll),
     }
     return render(request, PAGE, ctx)
+
+
+def _twins(poll) -> dict[str, list[Question]]:
+    """Kind → questions of earlier polls a lead may link a question of that kind to."""
+    found: dict[str, list[Question]] = {}
+    earlier = Question.objects.filter(poll__in=comparisons.earlier_polls(poll))
+    for question in earlier.select_related("poll").order_by("-poll__opened", "position"):
+        found.setdefault(question.kind, []).append(question)
+    return found
 
 
 def _question_report(poll, question: Question, options: ReportOptions) -> QuestionReport:
@@ -89,6 +104,43 @@ def _question_report(poll, question: Question, options: ReportOptions) -> Questi
         if item.question.pk == question.pk:
             return item
     raise Http404
+
+
+class SettingsForm(forms.Form):
+    """What a lead sets per question for the report: scale bands and the earlier twin."""
+
+    bands = forms.CharField(required=False, max_length=200)
+    compare_with = forms.ModelChoiceField(queryset=Question.objects.none(), required=False)
+
+    def __init__(self, question: Question, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        earlier = comparisons.earlier_polls(question.poll)
+        self.fields["compare_with"].queryset = Question.objects.filter(
+            poll__in=earlier, kind=question.kind
+        )
+
+    def clean_bands(self) -> str:
+        try:
+            parse_bands(self.cleaned_data["bands"])
+        except ValueError as e:
+            raise forms.ValidationError(str(e)) from e
+        return self.cleaned_data["bands"].strip()
+
+
+@require_POST
+def report_settings(request: HtmxHttpRequest, question: int) -> HttpResponse:
+    question, _ = get_question(request, question, roles=EDITORS)
+    form = SettingsForm(question, request.POST)
+    if form.is_valid():
+        question.bands = form.cleaned_data["bands"]
+        question.compare_with = form.cleaned_data["compare_with"]
+        question.save(update_fields=["bands", "compare_with"])
+        messages.success(request, f"Report settings of {question.export_id} saved.")
+    else:
+        errors = "; ".join(e for field in form.errors.values() for e in field)
+        messages.error(request, f"{question.export_id}: {errors}")
+    back = reverse("report", args=[question.poll.code])
+    return redirect(f"{back}?{request.POST.get('query', '')}#q-{question.export_id}")
 
 
 @require_GET

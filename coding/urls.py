@@ -71,6 +71,11 @@ urlpatterns = [
         name="chart",
     ),
     path(
+        "questions/<int:question>/report-settings/",
+        report_views.report_settings,
+        name="report-settings",
+    ),
+    path(
         "questions/<int:question>/report-answers/",
         report_views.answers_behind,
         name="report-answers",

@@ -124,6 +124,11 @@ class Question(models.Model):
     subsample = models.CharField(
         max_length=500, blank=True, help_text="Who was asked, when not everyone was."
     )
+    bands = models.CharField(
+        max_length=200,
+        blank=True,
+        help_text='Scale bands the report adds up, e.g. "0-4, 5, 6-10".',
+    )
     compare_with = models.ForeignKey(
         "self",
         models.SET_NULL,

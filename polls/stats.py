@@ -55,3 +55,24 @@ def round_half_up(value: float | None, places: int = 1) -> float | None:
         return None
     exact = Decimal(repr(value))
     return float(exact.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP))
+
+
+def parse_bands(text: str) -> list[tuple[float, float, str]]:
+    """ "0-4, 5, 6-10" → [(0, 4, "0-4"), (5, 5, "5"), (6, 10, "6-10")].
+
+    A part that is not a number or a range raises ValueError naming it.
+    """
+    bands = []
+    for part in (p.strip() for p in text.split(",")):
+        if not part:
+            continue
+        low, _, high = part.partition("-") if not part.startswith("-") else (part, "", "")
+        try:
+            low_value = float(low)
+            high_value = float(high) if high else low_value
+        except ValueError:
+            raise ValueError(f"{part!r} is not a band: write it as 6-10 or 5") from None
+        if high_value < low_value:
+            raise ValueError(f"{part!r} runs backwards")
+        bands.append((low_value, high_value, part.replace(" ", "")))
+    return bands

@@ -137,3 +137,50 @@ def test_a_different_kind_is_not_a_twin(poll, earlier):
     by_id = {r.question.export_id: r for r in reports}
     assert by_id["Q2"].comparison is None
     assert by_id["Q1"].comparison is not None
+
+
+def test_a_lead_sets_scale_bands_shown_on_the_page_and_in_the_draft(client, poll, alice):
+    q2 = poll.questions.get(export_id="Q2")  # 1, 2, 2, 4, 5, 5
+    login(client, alice)
+    response = client.post(f"/questions/{q2.pk}/report-settings/", {"bands": "1-2, 3, 4-5"})
+    assert response.status_code == 302 and response["Location"].endswith("#q-Q2")
+    html = client.get(f"/polls/{poll.code}/report/").content.decode()
+    assert re.search(r"<td>1-2</td><td class=\"num\">3</td><td class=\"num\">50.0%</td>", html)
+    assert re.search(r"<td>4-5</td><td class=\"num\">3</td>", html)
+    draft = client.get(f"/polls/{poll.code}/report/draft.md").content.decode()
+    assert "Fifty percent scored between 1-2. Zero percent scored between 3." in draft
+
+
+def test_bands_that_do_not_parse_are_refused_by_name(client, poll, alice):
+    q2 = poll.questions.get(export_id="Q2")
+    login(client, alice)
+    response = client.post(
+        f"/questions/{q2.pk}/report-settings/", {"bands": "1-2, six"}, follow=True
+    )
+    assert "Q2: &#x27;six&#x27; is not a band" in response.content.decode()
+    q2.refresh_from_db()
+    assert q2.bands == ""
+
+
+def test_only_leads_change_report_settings(client, poll, bob, vera, charlie):
+    q2 = poll.questions.get(export_id="Q2")
+    for user, status in ((bob, 403), (vera, 403), (charlie, 404)):
+        response = login(client, user).post(f"/questions/{q2.pk}/report-settings/", {"bands": "1"})
+        assert response.status_code == status
+    q2.refresh_from_db()
+    assert q2.bands == ""
+
+
+def test_a_lead_links_a_question_to_an_earlier_one(client, poll, earlier, alice):
+    poll.opened = datetime.date(2021, 10, 4)
+    poll.save()
+    q1 = poll.questions.get(export_id="Q1")
+    twin = earlier.questions.get(export_id="Q3")  # another kind: not offered
+    login(client, alice)
+    client.post(f"/questions/{q1.pk}/report-settings/", {"compare_with": twin.pk})
+    q1.refresh_from_db()
+    assert q1.compare_with is None
+    twin = earlier.questions.get(export_id="Q1")
+    client.post(f"/questions/{q1.pk}/report-settings/", {"compare_with": twin.pk})
+    q1.refresh_from_db()
+    assert q1.compare_with == twin
