@@ -27,6 +27,12 @@ def render(report: QuestionReport, fmt: str) -> bytes:
     labels = [textwrap.fill(label, 40) for label, _ in rows] or ["(no answers)"]
     values = [value for _, value in rows] or [0]
     height = 2.2 + 0.42 * len(labels) + 0.18 * sum(label.count("\n") for label in labels)
+    # Respondents' and coders' words are text, never TeX: "$5 vs $10" stays as typed.
+    with matplotlib.rc_context({"text.parse_math": False}):
+        return _draw(plt, report, labels, values, height, fmt)
+
+
+def _draw(plt, report: QuestionReport, labels, values, height: float, fmt: str) -> bytes:
     figure, axes = plt.subplots(figsize=(WIDTH_INCHES, height))
     try:
         positions = range(len(labels))

@@ -107,20 +107,38 @@ def compare_all(poll: Poll, reports: list[QuestionReport], options: ReportOption
 
 
 def _rows(report: QuestionReport, then: QuestionSummary, options: ReportOptions) -> list:
+    """(label, then %, now %, unit), percentages exact so each is rounded once, where shown."""
+    now = report.summary
     if report.is_themed:
-        before = {r.theme.pk: r.percent for r in theme_table(then, options)}
-        return [(r.theme.name, before.get(r.theme.pk, 0.0), r.percent, "%") for r in report.themes]
+        before = {r.theme.pk: r.respondents for r in theme_table(then, options)}
+        return [
+            (r.theme.name, _share(before.get(r.theme.pk, 0), then), _share(r.respondents, now), "%")
+            for r in report.themes
+        ]
     if report.question.kind == Question.Kind.SCALE:
-        before = {row.value: row.percent for row in then.rows}
-        rows = [(row.label, before.get(row.value), row.percent, "%") for row in report.summary.rows]
-        mean = report.summary.mean
-        rows.append(("Mean score", _one(then.mean), _one(mean), ""))
+        before = {row.value: row.respondents for row in then.rows}
+        rows = [
+            (row.label, _share(before.get(row.value), then), _share(row.respondents, now), "%")
+            for row in now.rows
+        ]
+        rows.append(("Mean score", _one(then.mean), _one(now.mean), ""))
         return rows
-    before = {row.label.casefold(): row.percent for row in then.rows}
+    before = {row.label.casefold(): row.respondents for row in then.rows}
     return [
-        (row.label, before.get(row.label.casefold()), row.percent, "%")
-        for row in report.summary.rows
+        (
+            row.label,
+            _share(before.get(row.label.casefold()), then),
+            _share(row.respondents, now),
+            "%",
+        )
+        for row in now.rows
     ]
+
+
+def _share(count: int | None, summary: QuestionSummary) -> float | None:
+    if count is None or not summary.answered:
+        return None
+    return 100 * count / summary.answered
 
 
 def _one(value: float | None) -> float | None:

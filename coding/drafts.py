@@ -13,7 +13,7 @@ from __future__ import annotations
 import io
 
 from coding.report_data import QuestionReport, polled
-from coding.spreadsheets import safe_text
+from coding.spreadsheets import safe_text, xml_text
 from polls.models import Poll, Question
 from polls.stats import round_half_up
 from polls.summaries import format_number
@@ -45,45 +45,59 @@ def _whole(value: float | None) -> str:
     return f"{int(round_half_up(value or 0, 0))}%"
 
 
+def _share(count: int, base: int) -> float:
+    """The exact percentage, rounded once where it is written (45.45 → 45, never 45.5 → 46)."""
+    return 100 * count / base if base else 0.0
+
+
 def _in_sentence(name: str) -> str:
-    """A theme name inside a sentence: "Lack of resources" → "lack of resources"; "CAMHS" stays."""
+    """A theme name inside a sentence: "Lack of resources" → "lack of resources".
+
+    Only a plain capitalised first word is lowered: "CAMHS", "GPs", "NHS-funded"
+    and "I" stay as they are.
+    """
     first = name.split(" ", 1)[0]
-    return name if first.isupper() and len(first) > 1 else name[:1].lower() + name[1:]
+    plain = first[:1].isupper() and (first[1:].islower() or first == "A")
+    return name[:1].lower() + name[1:] if plain else name
 
 
 def headline(report: QuestionReport) -> str:
     """The sentence that says what most respondents answered."""
+    summary = report.summary
+    base = summary.answered
     if report.is_themed:
         rows = report.themes
         if not rows:
             return "No theme has been coded in these answers yet."
         text = (
-            f"{percent_words(rows[0].percent or 0)} of participants mentioned "
+            f"{percent_words(_share(rows[0].respondents, base))} of participants mentioned "
             f"{_in_sentence(rows[0].theme.name)}, the most frequently cited theme."
         )
         if len(rows) > 1:
             text += (
                 f" The second most frequent was {_in_sentence(rows[1].theme.name)} "
-                f"({_whole(rows[1].percent)})."
+                f"({_whole(_share(rows[1].respondents, base))})."
             )
         for row in rows[2:4]:
-            text += f" {percent_words(row.percent or 0)} mentioned {_in_sentence(row.theme.name)}."
+            share = percent_words(_share(row.respondents, base))
+            text += f" {share} mentioned {_in_sentence(row.theme.name)}."
         return text
-    summary = report.summary
     if summary.kind == Question.Kind.SCALE and summary.mean is not None:
         text = (
             f"The mean score was {round_half_up(summary.mean, 1)} and the median "
             f"{format_number(summary.median)}."
         )
-        for label, _, share in report.bands:
-            text += f" {percent_words(share or 0)} scored between {label}."
+        for label, n, _ in report.bands:
+            between = "between " if "-" in label else ""
+            text += f" {percent_words(_share(n, base))} scored {between}{label}."
         return text
     ranked = sorted(summary.rows, key=lambda r: -r.respondents)
     if not ranked or not ranked[0].respondents:
         return "Nobody answered this question."
-    text = f"The most common answer was ‘{ranked[0].label}’ ({_whole(ranked[0].percent)})"
-    if len(ranked) > 1 and ranked[1].respondents:
-        text += f", followed by ‘{ranked[1].label}’ ({_whole(ranked[1].percent)})"
+    first, second = ranked[0], ranked[1] if len(ranked) > 1 else None
+    text = f"The most common answer was ‘{first.label}’ ({_whole(_share(first.respondents, base))})"
+    if second and second.respondents:
+        text += f", followed by ‘{second.label}’ ({_whole(_share(second.respondents, base))})"
     return text + "."
 
 
@@ -145,16 +159,20 @@ def _cell(value: str) -> str:
 
 
 def docx(poll: Poll, reports: list[QuestionReport], figures: dict[int, bytes]) -> bytes:
-    """The draft as a Word document; `figures` maps question id → PNG bytes."""
+    """The draft as a Word document; `figures` maps question id → PNG bytes.
+
+    All text goes through xml_text: a control character in an answer would
+    otherwise make the document unwritable.
+    """
     from docx import Document
     from docx.shared import Cm
 
     document = Document()
-    document.add_heading(poll.title, level=0)
-    document.add_paragraph(introduction(poll, reports))
+    document.add_heading(xml_text(poll.title), level=0)
+    document.add_paragraph(xml_text(introduction(poll, reports)))
     for report in reports:
-        document.add_heading(heading(report), level=2)
-        document.add_paragraph(headline(report))
+        document.add_heading(xml_text(heading(report)), level=2)
+        document.add_paragraph(xml_text(headline(report)))
         header, rows = table(report)
         grid = document.add_table(rows=1, cols=len(header))
         grid.style = "Light Grid Accent 1"
@@ -162,16 +180,16 @@ def docx(poll: Poll, reports: list[QuestionReport], figures: dict[int, bytes]) -
             cell.text = text
         for row in rows:
             for cell, text in zip(grid.add_row().cells, row, strict=True):
-                cell.text = safe_text(text)
+                cell.text = xml_text(safe_text(text))
         if report.question.pk in figures:
             document.add_picture(io.BytesIO(figures[report.question.pk]), width=Cm(16))
         document.add_paragraph(f"(Figure {report.number}.)")
-        document.add_paragraph("\n".join(report.caption)).style = "Caption"
+        document.add_paragraph(xml_text("\n".join(report.caption)), style="Caption")
         for text, who in quotes(report):
             paragraph = document.add_paragraph(style="Quote")
-            paragraph.add_run(f"“{text}”")
+            paragraph.add_run(xml_text(f"“{text}”"))
             if who:
-                paragraph.add_run(f" {who}")
+                paragraph.add_run(xml_text(f" {who}"))
     out = io.BytesIO()
     document.save(out)
     return out.getvalue()

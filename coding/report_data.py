@@ -89,7 +89,7 @@ def options_from(poll: Poll, query) -> ReportOptions:
         coder = coders_of(poll).filter(username=source.removeprefix("coder:")).first()
         if coder is not None:
             options.source = Source(coder)
-    ids = [int(v) for v in query.getlist("opt") if v.isdigit()]
+    ids = [int(v) for v in query.getlist("opt") if v.isdigit() and len(v) < 19]  # fits a bigint
     chosen = list(Option.objects.filter(question__poll=poll, pk__in=ids).select_related("question"))
     if chosen:  # one question defines the subsample: the first option's
         question = chosen[0].question

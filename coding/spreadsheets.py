@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
@@ -18,6 +19,7 @@ from openpyxl.utils import get_column_letter
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\0")
 XLSX_CELL_LIMIT = 32_767
+CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 SHEET_NAME_FORBIDDEN = str.maketrans(dict.fromkeys("[]:*?/\\", "_"))
 
 
@@ -77,9 +79,17 @@ def write_xlsx(path: Path, sheets: Iterable[tuple[str, Sequence[str], Iterable[S
     workbook.save(path)
 
 
+def xml_text(value: str) -> str:
+    """The text without the control characters XML (so XLSX and DOCX) cannot hold.
+
+    A vertical tab is Word's line break and becomes one; the rest are dropped.
+    """
+    return CONTROL.sub("", value.replace("\x0b", "\n"))
+
+
 def _set_cell(cell, value) -> None:
     if isinstance(value, str):
-        cell.value = value[:XLSX_CELL_LIMIT]
+        cell.value = xml_text(value)[:XLSX_CELL_LIMIT]
         cell.data_type = "s"  # openpyxl would otherwise store "=…" as a formula
     else:
         cell.value = value
