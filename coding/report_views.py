@@ -208,11 +208,14 @@ def answers_behind(request: HtmxHttpRequest, question: int) -> HttpResponse:
 @require_GET
 def download(request: HtmxHttpRequest, code: UUID, name: str) -> HttpResponse:
     poll, _ = get_poll(request, code)
-    options = options_from(poll, request.GET)
+    options = _options(poll, request.GET)
     slug = _slug(poll.title)
     if name == "report.xlsx":
         out = io.BytesIO()
-        write_xlsx(out, report_tables(poll, options.source, options.respondents))
+        sheets = report_tables(poll, options.source, options.respondents)
+        if options.split:
+            sheets += [_crosstab_sheet(r) for r in _reports(poll, options)]
+        write_xlsx(out, sheets)
         content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
         return _download(out.getvalue(), f"{slug}.xlsx", content_type)
     reports = poll_report(poll, options)
@@ -229,6 +232,17 @@ def download(request: HtmxHttpRequest, code: UUID, name: str) -> HttpResponse:
     if name == "figures.zip":
         return _download(_figures_zip(reports), f"{slug}-figures.zip", "application/zip")
     raise Http404
+
+
+def _crosstab_sheet(item: QuestionReport) -> tuple[str, list[str], list[list]]:
+    """A crosstab as a sheet: per column its respondents and column %, then the bases."""
+    table = item.crosstab
+    header = ["row"]
+    for _, heading in table.columns:
+        header += [f"{heading} (n)", f"{heading} (%)"]
+    rows = [[label, *[v for cell in cells for v in cell]] for label, cells in table.rows]
+    rows.append(["Base (answered)", *[v for base in table.bases for v in (base, None)]])
+    return f"{item.question.export_id} by {item.options.split.label}", header, rows
 
 
 def _quotes_csv(reports: list[QuestionReport]) -> str:

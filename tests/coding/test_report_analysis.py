@@ -8,8 +8,10 @@ R_3 {X, Y, Z}, R_4 {X}, R_5 {Y}; Q4 free text R_1–R_3.
 from __future__ import annotations
 
 import datetime
+import io
 import re
 
+import openpyxl
 import pytest
 
 from coding import comparisons, crosstabs, services
@@ -184,3 +186,15 @@ def test_a_lead_links_a_question_to_an_earlier_one(client, poll, earlier, alice)
     client.post(f"/questions/{q1.pk}/report-settings/", {"compare_with": twin.pk})
     q1.refresh_from_db()
     assert q1.compare_with == twin
+
+
+def test_the_xlsx_gets_a_crosstab_sheet_per_question_when_split(client, poll, coded, vera):
+    login(client, vera)
+    response = client.get(f"/polls/{poll.code}/report/report.xlsx?split=attr:Role")
+    workbook = openpyxl.load_workbook(io.BytesIO(response.content))
+    sheet = next(ws for ws in workbook.worksheets if ws.title.startswith("Q1 by Role"))
+    rows = [[c.value for c in row] for row in sheet.iter_rows()]
+    assert rows[0] == ["row", "Social Worker (n)", "Social Worker (%)", "Team Manager (n)",
+                       "Team Manager (%)"]  # fmt: skip
+    assert rows[1] == ["A", 3, 50, 1, 100]
+    assert rows[-1] == ["Base (answered)", 6, None, 1, None]
