@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import io
+
 import pytest
 from django.contrib.auth import get_user_model
+from django.core.management import call_command
 
+from polls.management.commands.demo import ACCOUNTS
 from polls.models import Membership, Project
 from tests.factories import make_poll
 
@@ -64,3 +68,13 @@ def poll(project):
 def login(client, user):
     client.force_login(user)
     return client
+
+
+@pytest.fixture(scope="module")
+def demo_db(django_db_setup, django_db_blocker):
+    """The demo loaded once per test module that asks for it, and removed after."""
+    with django_db_blocker.unblock():
+        call_command("demo", stdout=io.StringIO())
+        yield
+        Project.objects.all().delete()
+        get_user_model().objects.filter(username__in=[u for u, _ in ACCOUNTS]).delete()

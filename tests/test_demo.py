@@ -14,26 +14,16 @@ import sys
 from pathlib import Path
 
 import pytest
-from django.contrib.auth import authenticate, get_user_model
+from django.contrib.auth import authenticate
 from django.core.management import call_command
 
 from coding.adjudication import disagreements
 from coding.models import Adjudication
 from polls import demo
-from polls.management.commands.demo import ACCOUNTS
-from polls.models import Poll, Project
+from polls.models import Poll
 from polls.stats import percent
 
 SEED_POLLS = [demo.load_seed(slug) for slug in demo.POLLS]
-
-
-@pytest.fixture(scope="module")
-def demo_db(django_db_setup, django_db_blocker):
-    with django_db_blocker.unblock():
-        call_command("demo", stdout=io.StringIO())
-        yield
-        Project.objects.all().delete()
-        get_user_model().objects.filter(username__in=[u for u, _ in ACCOUNTS]).delete()
 
 
 def _export(tmp_path: Path, title: str) -> dict[str, list[dict]]:
