@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import io
+
+from django.core.management import call_command
+
 from polls.models import Answer, Option, Poll, Question, Respondent, Selection
 
 
@@ -70,3 +74,11 @@ def make_free_text(poll, texts: list[str], qid: str = "Q9") -> Question:
         for person, text in zip(people, texts, strict=True)
     )
     return question
+
+
+def export_report(poll, out, *extra) -> None:
+    """Run `export_report` for the poll into the folder `out`, quietly."""
+    call_command(
+        "export_report", "--project", poll.project.name, "--poll", poll.title, "--out", str(out),
+        *extra, stdout=io.StringIO(),
+    )  # fmt: skip

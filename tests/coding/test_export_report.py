@@ -7,19 +7,11 @@ from django.core.management import CommandError, call_command
 from openpyxl import load_workbook
 
 from coding.reports import QUESTION_COLUMNS, SUMMARY_COLUMNS
+from tests.factories import export_report
 
 
 def _export(tmp_path, poll, *extra):
-    call_command(
-        "export_report",
-        "--project",
-        poll.project.name,
-        "--poll",
-        poll.title,
-        "--out",
-        str(tmp_path),
-        *extra,
-    )
+    export_report(poll, tmp_path, *extra)
 
 
 def _rows(path):

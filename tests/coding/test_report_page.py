@@ -30,7 +30,6 @@ from xml.etree import ElementTree
 import docx
 import pytest
 from django.contrib.auth import get_user_model
-from django.core.management import call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -43,7 +42,7 @@ from polls import demo
 from polls.models import Answer, Poll, Project, Respondent, Selection
 from polls.stats import percent
 from tests.conftest import login
-from tests.factories import make_poll
+from tests.factories import export_report, make_poll
 
 DOWNLOADS = ["report.xlsx", "draft.md", "draft.docx", "figures.zip", "quotes.csv"]
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
@@ -226,19 +225,7 @@ def _plain(value):
 
 
 def _export_xlsx(tmp_path, poll, *extra) -> bytes:
-    call_command(
-        "export_report",
-        "--project",
-        poll.project.name,
-        "--poll",
-        poll.title,
-        "--out",
-        str(tmp_path),
-        "--format",
-        "xlsx",
-        *extra,
-        stdout=io.StringIO(),
-    )
+    export_report(poll, tmp_path, "--format", "xlsx", *extra)
     return (tmp_path / "report.xlsx").read_bytes()
 
 
@@ -665,16 +652,7 @@ def test_the_xlsx_download_is_export_reports_workbook(client, tmp_path, poll, al
 def test_the_xlsx_download_matches_the_csv_tables(client, tmp_path, poll, coded, alice):
     login(client, alice)
     book = _xlsx_values(client.get(_download_url(poll, "report.xlsx")).content)
-    call_command(
-        "export_report",
-        "--project",
-        poll.project.name,
-        "--poll",
-        poll.title,
-        "--out",
-        str(tmp_path),
-        stdout=io.StringIO(),
-    )
+    export_report(poll, tmp_path)
     for name, rows in book.items():
         with (tmp_path / f"{name}.csv").open(encoding="utf-8", newline="") as f:
             expected = list(csv.reader(f))

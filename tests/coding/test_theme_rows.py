@@ -15,28 +15,18 @@ five respondents. The codebook here:
 from __future__ import annotations
 
 import csv
-import io
 
 import pytest
-from django.core.management import CommandError, call_command
+from django.core.management import CommandError
 
 from coding import services
 from coding.models import Coding, ThemePath
 from polls.models import Answer, Respondent
+from tests.factories import export_report
 
 
 def _export(tmp_path, poll, *extra) -> dict[str, list[list[str]]]:
-    call_command(
-        "export_report",
-        "--project",
-        poll.project.name,
-        "--poll",
-        poll.title,
-        "--out",
-        str(tmp_path),
-        *extra,
-        stdout=io.StringIO(),
-    )
+    export_report(poll, tmp_path, *extra)
     tables = {}
     for path in tmp_path.glob("*.csv"):
         with path.open(encoding="utf-8", newline="") as f:
