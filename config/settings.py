@@ -144,6 +144,21 @@ if not DEBUG:
     CSRF_COOKIE_SECURE = True
     SECURE_SSL_REDIRECT = envbool("SECURE_SSL_REDIRECT", "true")
     SECURE_HSTS_SECONDS = envint("SECURE_HSTS_SECONDS", 3600)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = envbool("SECURE_HSTS_INCLUDE_SUBDOMAINS", "true")
+    SECURE_HSTS_PRELOAD = envbool("SECURE_HSTS_PRELOAD", "true")
+
+# Failed logins per username and address before a pause (polls/login.py).
+LOGIN_ATTEMPTS = envint("VERBATIM_LOGIN_ATTEMPTS", 5)
+LOGIN_LOCKOUT_SECONDS = envint("VERBATIM_LOGIN_LOCKOUT_SECONDS", 15 * 60)
+# One app server: its memory. Several: set VERBATIM_CACHE_TABLE to share the
+# counts through the database (create it with `manage.py createcachetable`).
+if os.environ.get("VERBATIM_CACHE_TABLE"):
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+            "LOCATION": os.environ["VERBATIM_CACHE_TABLE"],
+        }
+    }
 
 LOGGING = {
     "version": 1,

@@ -6,6 +6,7 @@ import io
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.core.cache import cache
 from django.core.management import call_command
 
 from polls.management.commands.demo import ACCOUNTS
@@ -13,6 +14,12 @@ from polls.models import Membership, Project
 from tests.factories import make_poll
 
 PASSWORD = "correct-horse-battery"
+
+
+@pytest.fixture(autouse=True)
+def _empty_cache():
+    """The cache holds failed-login counts (polls/login.py): none carries over."""
+    cache.clear()
 
 
 @pytest.fixture(autouse=True)
