@@ -48,6 +48,7 @@ class ReportOptions:
     source: Source = field(default_factory=Source)
     subsample: Subsample | None = None
     split: object | None = None  # a coding.crosstabs.Split
+    blinded: bool = False  # a coder during a hidden blind round: their own coding only
 
     @property
     def source_value(self) -> str:

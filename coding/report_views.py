@@ -22,6 +22,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from coding import charts, comparisons, crosstabs, drafts
 from coding.adjudication import consensus_answers
+from coding.models import Round
 from coding.report_data import (
     QuestionReport,
     ReportOptions,
@@ -30,11 +31,11 @@ from coding.report_data import (
     options_from,
     poll_report,
 )
-from coding.reports import report_tables
+from coding.reports import Source, report_tables
 from coding.spreadsheets import csv_cell, write_xlsx
 from polls.access import EDITORS, get_poll, get_question
 from polls.htmx import HtmxHttpRequest
-from polls.models import Answer, Question
+from polls.models import Answer, Membership, Question
 from polls.stats import parse_bands
 
 PAGE = "coding/report.html"
@@ -51,10 +52,18 @@ def _download(data: bytes | str, filename: str, content_type: str) -> HttpRespon
     return response
 
 
-def _options(poll, query) -> ReportOptions:
-    options = options_from(poll, query)
-    options.split = crosstabs.split_from(poll, query.get("split", ""))
+def _options(request, poll, role: str) -> ReportOptions:
+    options = options_from(poll, request.GET)
+    if role == Membership.Role.CODER and _blind(poll):
+        # While a blind round is hidden, a coder's reports show their own coding only.
+        options.source = Source(request.user)
+        options.blinded = True
+    options.split = crosstabs.split_from(poll, request.GET.get("split", ""))
     return options
+
+
+def _blind(poll) -> bool:
+    return Round.objects.filter(question__poll=poll, blind=True, revealed_at=None).exists()
 
 
 def _reports(poll, options: ReportOptions) -> list[QuestionReport]:
@@ -69,7 +78,7 @@ def _reports(poll, options: ReportOptions) -> list[QuestionReport]:
 @require_GET
 def report(request: HtmxHttpRequest, code: UUID) -> HttpResponse:
     poll, role = get_poll(request, code)
-    options = _options(poll, request.GET)
+    options = _options(request, poll, role)
     choice_questions = poll.questions.filter(
         kind__in=(Question.Kind.SINGLE_CHOICE, Question.Kind.MULTI_CHOICE)
     ).prefetch_related("options")
@@ -80,7 +89,7 @@ def report(request: HtmxHttpRequest, code: UUID) -> HttpResponse:
         "splits": crosstabs.splits(poll),
         "options": options,
         "query": options.query(),
-        "coders": coders_of(poll),
+        "coders": [] if options.blinded else coders_of(poll),
         "choice_questions": choice_questions.order_by("position"),
         "chosen": {o.pk for o in options.subsample.options} if options.subsample else set(),
         "is_lead": role in EDITORS,
@@ -147,9 +156,9 @@ def report_settings(request: HtmxHttpRequest, question: int) -> HttpResponse:
 def chart(request: HtmxHttpRequest, question: int, fmt: str) -> HttpResponse:
     if fmt not in ("png", "svg"):
         raise Http404
-    question, _ = get_question(request, question)
+    question, role = get_question(request, question)
     poll = question.poll
-    item = _question_report(poll, question, options_from(poll, request.GET))
+    item = _question_report(poll, question, _options(request, poll, role))
     data = charts.render(item, fmt)
     content_type = "image/svg+xml" if fmt == "svg" else "image/png"
     if request.GET.get("download"):
@@ -162,9 +171,9 @@ def chart(request: HtmxHttpRequest, question: int, fmt: str) -> HttpResponse:
 @require_GET
 def answers_behind(request: HtmxHttpRequest, question: int) -> HttpResponse:
     """The answers a count in the report stands for: a theme, an option or a scale point."""
-    question, _ = get_question(request, question)
+    question, role = get_question(request, question)
     poll = question.poll
-    options = options_from(poll, request.GET)
+    options = _options(request, poll, role)
     answers = Answer.objects.filter(question=question)
     label = ""
     theme_id, option_id, value = (request.GET.get(k, "") for k in ("theme", "option", "value"))
@@ -207,8 +216,8 @@ def answers_behind(request: HtmxHttpRequest, question: int) -> HttpResponse:
 
 @require_GET
 def download(request: HtmxHttpRequest, code: UUID, name: str) -> HttpResponse:
-    poll, _ = get_poll(request, code)
-    options = _options(poll, request.GET)
+    poll, role = get_poll(request, code)
+    options = _options(request, poll, role)
     slug = _slug(poll.title)
     if name == "report.xlsx":
         out = io.BytesIO()

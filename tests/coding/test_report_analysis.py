@@ -14,7 +14,7 @@ import re
 import openpyxl
 import pytest
 
-from coding import comparisons, crosstabs, services
+from coding import assignments, comparisons, crosstabs, services
 from coding.report_data import ReportOptions, poll_report
 from polls.models import Question, Respondent
 from tests.conftest import login
@@ -198,3 +198,25 @@ def test_the_xlsx_gets_a_crosstab_sheet_per_question_when_split(client, poll, co
                        "Team Manager (%)"]  # fmt: skip
     assert rows[1] == ["A", 3, 50, 1, 100]
     assert rows[-1] == ["Base (answered)", 6, None, 1, None]
+
+
+def test_a_coder_in_a_blind_round_sees_only_their_own_coding_in_reports(
+    client, poll, project, alice, bob
+):
+    q4 = poll.questions.get(export_id="Q4")
+    answers = {a.respondent.export_id: a for a in q4.answers.all()}
+    mine, theirs = (services.create_theme(project, n, alice) for n in ("Mine", "Theirs"))
+    services.apply_theme(answers["R_1"], mine, bob)
+    services.apply_theme(answers["R_2"], theirs, alice)
+    round_ = assignments.create_round(q4, [alice, bob], 0, 1, True, alice)
+    login(client, bob)
+    for url in (
+        f"/polls/{poll.code}/report/?source=coder:alice",
+        f"/polls/{poll.code}/report/draft.md",
+    ):
+        assert "Theirs" not in client.get(url).content.decode(), url
+    url = f"/questions/{q4.pk}/report-answers/?theme={theirs.pk}&source=coder:alice"
+    assert "0 respondents coded Theirs" in client.get(url).content.decode()
+    assert "Mine" in client.get(f"/polls/{poll.code}/report/").content.decode()
+    assignments.reveal(round_, alice)
+    assert "Theirs" in client.get(f"/polls/{poll.code}/report/").content.decode()  # consensus
