@@ -2,6 +2,7 @@ from django.urls import path
 
 from coding import (
     agreement_views,
+    audit_views,
     bulk,
     codebook_views,
     member_views,
@@ -59,6 +60,7 @@ urlpatterns = [
     ),
     path("answers/<int:answer>/settle/", agreement_views.settle, name="settle"),
     path("answers/<int:answer>/unsettle/", agreement_views.unsettle, name="unsettle"),
+    path("projects/<uuid:code>/audit/", audit_views.audit, name="audit"),
     path("polls/<uuid:code>/report/", report_views.report, name="report"),
     path(
         "polls/<uuid:code>/report/<str:name>",

@@ -98,6 +98,7 @@ ACCESS: dict[str, Access] = {
     "project-qdpx": get(ALL, code="project"),  # bob: a redirect while the blind round lasts
     "codebook-import": post(EDITORS, code="project"),  # no file: an error message
     # members
+    "audit": get(EDITORS, code="project"),
     "members": get(ALL, code="project"),
     "member-add": post(EDITORS, code="project"),  # empty form: 400
     "member-role": post(EDITORS, {"role": "coder"}, pk="membership"),
