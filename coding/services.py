@@ -61,8 +61,24 @@ def _themes_of(answer: Answer, coder) -> list[int]:
     return sorted(Coding.objects.filter(answer=answer, coder=coder).values_list("theme", flat=True))
 
 
+def _current(theme: Theme) -> Theme:
+    """The theme as it is now, locked: a merged theme stands for the one it went into.
+
+    A coder whose page still offers a theme that a lead has just merged away
+    codes with its target, so no coding lands on the archived source after the
+    merge moved the others (the row lock orders this against a running merge).
+    """
+    current = Theme.objects.select_for_update().get(pk=theme.pk)
+    seen = {current.pk}
+    while current.merged_into_id and current.merged_into_id not in seen:
+        current = Theme.objects.select_for_update().get(pk=current.merged_into_id)
+        seen.add(current.pk)
+    return current
+
+
 @transaction.atomic
 def apply_theme(answer: Answer, theme: Theme, coder, batch=None) -> bool:
+    theme = _current(theme)
     try:
         with transaction.atomic():
             _, created = Coding.objects.get_or_create(answer=answer, theme=theme, coder=coder)
@@ -83,6 +99,7 @@ def apply_theme(answer: Answer, theme: Theme, coder, batch=None) -> bool:
 
 @transaction.atomic
 def remove_theme(answer: Answer, theme: Theme, coder, batch=None) -> bool:
+    theme = _current(theme)
     deleted, _ = Coding.objects.filter(answer=answer, theme=theme, coder=coder).delete()
     if not deleted:
         return False

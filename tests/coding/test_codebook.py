@@ -257,3 +257,12 @@ def test_a_parent_theme_alone_cannot_be_deleted(project, alice):
     services.create_theme(project, "Time", alice, parent=parent)
     with pytest.raises(RestrictedError):
         parent.delete()
+
+
+def test_a_stale_page_applying_a_merged_theme_codes_with_its_target(answers, themes, alice, bob):
+    stale = themes["funding"]  # loaded before the merge, as a coder's open page has it
+    codebook.merge(Theme.objects.get(pk=stale.pk), themes["money"], alice)
+    assert services.apply_theme(answers[0], stale, bob)
+    assert list(Coding.objects.values_list("theme__name", flat=True)) == ["Money"]
+    assert services.remove_theme(answers[0], stale, bob)
+    assert not Coding.objects.exists()
