@@ -14,7 +14,7 @@ find_python = for p in python3.13 $(HOME)/.pyenv/versions/3.13*/bin/python3 \
 	  $$p -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null && { echo $$p; break; }; \
 	done
 
-.PHONY: install run test browser-deps lint bench clean
+.PHONY: install run test browser-deps postgres-deps lint bench clean
 
 install: $(STAMP)
 
@@ -37,10 +37,19 @@ browser-deps:
 	  $$SUDO apt-get update -qq && \
 	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends chromium; }
 
-test: install browser-deps
+# Debian's PostgreSQL server: the suite runs again against a throwaway cluster.
+postgres-deps:
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	  $$SUDO apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends postgresql; }
+
+# The whole suite twice: on SQLite, then on a PostgreSQL server started for it.
+test: install browser-deps postgres-deps
 	$(VENV)/bin/ruff check .
 	$(PY) manage.py makemigrations --check --dry-run
 	$(VENV)/bin/pytest
+	scripts/with-postgres $(VENV)/bin/pytest
 
 lint: install
 	$(VENV)/bin/ruff check .

@@ -10,7 +10,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db.models import Prefetch, Q
-from django.db.models.fields.json import KT
+from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import Length
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -47,7 +47,8 @@ def _attribute_names(question) -> list[str]:
 
 def _ordering(sort: str, attributes: list[str]):
     if sort.lstrip("-") in attributes:
-        key = KT(f"respondent__attributes__{sort.lstrip('-')}")
+        # KT("respondent__attributes__X") would read "respondent" as the JSON field.
+        key = KeyTextTransform(sort.lstrip("-"), "respondent__attributes")
         return [key.desc() if sort.startswith("-") else key.asc(), "pk"]
     return [SORTS.get(sort, "pk"), "pk"]
 

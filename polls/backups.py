@@ -42,6 +42,8 @@ def restore(source: Path) -> None:
         with closing(sqlite3.connect(source)) as saved:
             saved.backup(connection.connection)
     elif connection.vendor == "postgresql":
+        if source.read_bytes()[:5] != b"PGDMP":
+            raise BackupError(f"{source}: not a Verbatim backup (not a pg_dump archive)")
         _run(
             [
                 "pg_restore",
@@ -62,13 +64,15 @@ def _check_sqlite(source: Path) -> None:
         with closing(sqlite3.connect(f"file:{source}?mode=ro", uri=True)) as db:
             tables = {row[0] for row in db.execute("select name from sqlite_master")}
     except sqlite3.DatabaseError as e:
-        raise BackupError(f"{source}: not a SQLite database ({e})") from e
+        raise BackupError(f"{source}: not a Verbatim backup (not a SQLite database: {e})") from e
     if "polls_project" not in tables:
         raise BackupError(f"{source}: not a Verbatim backup (it has no projects table)")
 
 
 def _environment() -> dict[str, str]:
-    settings = connection.settings_dict
+    settings = dict(connection.settings_dict)
+    # dj-database-url leaves a socket directory (?host=/path) in OPTIONS.
+    settings["HOST"] = settings.get("HOST") or settings.get("OPTIONS", {}).get("host", "")
     env = dict(os.environ)
     for key, name in (("HOST", "PGHOST"), ("PORT", "PGPORT"), ("USER", "PGUSER"),
                       ("PASSWORD", "PGPASSWORD"), ("NAME", "PGDATABASE")):  # fmt: skip

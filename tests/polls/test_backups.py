@@ -47,23 +47,17 @@ def test_restore_asks_for_confirmation(tmp_path):
     assert Project.objects.filter(name="Still here").exists()
 
 
-@pytest.mark.parametrize(
-    "content, message",
-    [
-        (b"not a database at all, just text" * 10, "not a SQLite database"),
-        (None, "not a Verbatim backup"),
-    ],
-)
-def test_restore_refuses_what_is_not_a_backup_and_changes_nothing(tmp_path, content, message):
+@pytest.mark.parametrize("content", [b"not a database at all, just text" * 10, None])
+def test_restore_refuses_what_is_not_a_backup_and_changes_nothing(tmp_path, content):
     Project.objects.create(name="Still here")
     wrong = tmp_path / "wrong.sqlite3"
-    if content is None:
+    if content is None:  # a SQLite database, but not Verbatim's
         with sqlite3.connect(wrong) as db:
             db.execute("create table other (x)")
         db.close()
     else:
         wrong.write_bytes(content)
-    with pytest.raises(CommandError, match=message):
+    with pytest.raises(CommandError, match="not a Verbatim backup"):
         _call("restore", str(wrong), "--yes")
     assert Project.objects.filter(name="Still here").exists()
 
