@@ -136,6 +136,10 @@ def merge(source: Theme, target: Theme, user) -> Event:
         raise CodebookError("A theme can only be merged into another theme of its project.")
     if target.pk in subtree(source):  # its sub-themes would end up under themselves
         raise CodebookError(f"“{target.name}” is inside “{source.name}”; move it out first.")
+    # Lock the source before moving anything: a coder applying it meanwhile
+    # (services.apply_theme locks it too) waits, then follows merged_into to the
+    # target, instead of adding a coding this merge has already passed over.
+    list(Theme.objects.select_for_update().filter(pk__in=[source.pk, target.pk]).order_by("pk"))
     state = _move_codings(Coding.objects.filter(theme=source), target)
     state |= _move_quotes(Quote.objects.filter(themes=source), source, target)
     children = list(source.children.all())

@@ -10,6 +10,7 @@ from the codebook is made inert for spreadsheets (a leading = + - @ is quoted).
 
 from __future__ import annotations
 
+import html
 import io
 
 from coding.report_data import QuestionReport, polled
@@ -140,7 +141,7 @@ def quotes(report: QuestionReport) -> list[tuple[str, str]]:
 def markdown(poll: Poll, reports: list[QuestionReport]) -> str:
     lines = [f"# {poll.title}", "", introduction(poll, reports), ""]
     for report in reports:
-        lines += [f"## {heading(report)}", "", headline(report), ""]
+        lines += [f"## {_md(heading(report))}", "", _md(headline(report)), ""]
         header, rows = table(report)
         lines.append("| " + " | ".join(header) + " |")
         lines.append("| --- | ---: | ---: |")
@@ -150,12 +151,17 @@ def markdown(poll: Poll, reports: list[QuestionReport]) -> str:
         lines += [f"(Figure {report.number}.)", ""]
         lines += [line + "  " for line in report.caption] + [""]
         for text, who in quotes(report):
-            lines += [f"> “{text}” {who}".rstrip(), ""]
+            lines += [f"> “{_md(text)}” {_md(who)}".rstrip(), ""]
     return "\n".join(lines)
 
 
+def _md(text: str) -> str:
+    """Respondents' and coders' words as Markdown text: any HTML in them is shown, not run."""
+    return html.escape(text, quote=False)
+
+
 def _cell(value: str) -> str:
-    return safe_text(value).replace("|", "\\|").replace("\n", " ")
+    return _md(safe_text(value)).replace("|", "\\|").replace("\n", " ")
 
 
 def docx(poll: Poll, reports: list[QuestionReport], figures: dict[int, bytes]) -> bytes:

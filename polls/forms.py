@@ -15,7 +15,8 @@ FORMATS = [
 
 
 class UploadForm(forms.Form):
-    file = forms.FileField(help_text="A response export: CSV, TSV or XLSX.")
+    # Empty files reach clean_file, which names them, rather than Django's unnamed message.
+    file = forms.FileField(allow_empty_file=True, help_text="A response export: CSV, TSV or XLSX.")
     title = forms.CharField(
         max_length=200,
         help_text="If the project already has a poll of this title, the responses are added to it.",
