@@ -153,6 +153,7 @@ def disagreements(request: HtmxHttpRequest, question: int) -> HttpResponse:
         "theme": theme,
         "status": status,
         "here": request.get_full_path(),
+        "pager_query": scope.query(theme=theme, status=status),
         "progress": {
             "total": len(found),
             "settled": len(settled),

@@ -19,7 +19,7 @@ from django.views.decorators.http import require_GET
 from coding.models import Event
 from coding.spreadsheets import csv_text
 from polls.access import EDITORS, get_project
-from polls.htmx import HtmxHttpRequest
+from polls.htmx import HtmxHttpRequest, query_without_page
 
 PAGE = "coding/audit.html"
 COLUMNS = ["when", "who", "action", "question", "answer", "theme", "before", "after", "undone"]
@@ -66,8 +66,6 @@ def audit(request: HtmxHttpRequest, code: UUID) -> HttpResponse:
         response["Content-Disposition"] = 'attachment; filename="audit.csv"'
         return response
     page = Paginator(events, 100).get_page(request.GET.get("page"))
-    query = request.GET.copy()
-    query.pop("page", None)
     ctx = {
         "project": project,
         "page": page,
@@ -75,7 +73,7 @@ def audit(request: HtmxHttpRequest, code: UUID) -> HttpResponse:
         "columns": COLUMNS,
         "actions": Event.Action.choices,
         "people": project.memberships.select_related("user").order_by("user__username"),
-        "query": query.urlencode(),
+        "query": query_without_page(request.GET),
         "filters": request.GET,
     }
     return render(request, PAGE, ctx)

@@ -34,7 +34,7 @@ from coding.report_data import (
 from coding.reports import Source, report_tables
 from coding.spreadsheets import csv_cell, write_xlsx
 from polls.access import EDITORS, get_poll, get_question
-from polls.htmx import HtmxHttpRequest
+from polls.htmx import HtmxHttpRequest, query_without_page
 from polls.models import Answer, Membership, Question
 from polls.stats import parse_bands
 
@@ -210,6 +210,7 @@ def answers_behind(request: HtmxHttpRequest, question: int) -> HttpResponse:
         "page": page,
         "rows": [(a, attribution(a.respondent)) for a in page.object_list],
         "back": options.query(),
+        "pager_query": query_without_page(request.GET),
     }
     return render(request, ANSWERS, ctx)
 

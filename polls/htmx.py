@@ -1,4 +1,4 @@
-"""htmx plumbing shared by every app's views."""
+"""htmx plumbing and small helpers shared by every app's views."""
 
 from __future__ import annotations
 
@@ -19,3 +19,10 @@ def partial_for(request: HtmxHttpRequest, template: str, name: str) -> str:
     if htmx and not htmx.boosted and not htmx.history_restore_request:
         return f"{template}#{name}"
     return template
+
+
+def query_without_page(query) -> str:
+    """A list's query string without its page number, for the pager's links."""
+    query = query.copy()
+    query.pop("page", None)
+    return query.urlencode()

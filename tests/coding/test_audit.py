@@ -8,6 +8,7 @@ import io
 import pytest
 
 from coding import adjudication, assignments, members, services
+from coding.models import Event
 from tests.conftest import login
 
 pytestmark = pytest.mark.django_db
@@ -67,3 +68,14 @@ def test_a_date_range_that_excludes_everything(client, project, alice, history):
 def test_only_leads_read_it(client, project, bob, vera, charlie):
     for user, status in ((bob, 403), (vera, 403), (charlie, 404)):
         assert login(client, user).get(f"/projects/{project.code}/audit/").status_code == status
+
+
+def test_long_trails_are_paged_keeping_the_filters(client, project, alice):
+    Event.objects.bulk_create(
+        Event(project=project, user=alice, action=Event.Action.MEMBER) for _ in range(120)
+    )
+    login(client, alice)
+    html = client.get(f"/projects/{project.code}/audit/?action=member").content.decode()
+    assert "Page 1 of 2" in html and 'href="?action=member&amp;page=2"' in html
+    html = client.get(f"/projects/{project.code}/audit/?action=member&page=2").content.decode()
+    assert "Page 2 of 2" in html and html.count("Changed a membership</td>") == 20
