@@ -17,7 +17,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.db import transaction
-from django.db.models import Count, Exists, F, IntegerField, OuterRef, Q, Subquery, Value
+from django.db.models import Count, Exists, F, IntegerField, OuterRef, Subquery, Value
 from django.db.models.functions import Coalesce
 
 from coding.agreement_data import FINISHED, coded_sets
@@ -109,14 +109,17 @@ def _count(queryset, field: str = "pk"):
     return Coalesce(Subquery(counted, output_field=IntegerField()), Value(0))
 
 
-def settled_links(question: Question, respondents=None):
-    links = Adjudication.themes.through.objects.filter(adjudication__answer__question=question)
-    if respondents is not None:
-        links = links.filter(adjudication__answer__respondent__in=respondents)
-    return links
+def consensus_parts(question: Question) -> list[tuple]:
+    """The rows carrying the question's consensus themes, each with its path to the answer.
+
+    Settled answers' settlement themes, and the agreed codings of the others:
+    coding.reports.Source counts, splits and lists answers from them.
+    """
+    settled = Adjudication.themes.through.objects.filter(adjudication__answer__question=question)
+    return [(settled, "adjudication__answer"), (agreed_codings(question), "answer")]
 
 
-def agreed_codings(question: Question, respondents=None):
+def agreed_codings(question: Question):
     """Codings of unsettled answers that every coder who finished the answer shares.
 
     Codings of a coder who has not finished the answer do not count, and
@@ -132,42 +135,9 @@ def agreed_codings(question: Question, respondents=None):
         "answer",
     )
     codings = Coding.objects.filter(answer__question=question, answer__adjudication__isnull=True)
-    if respondents is not None:
-        codings = codings.filter(answer__respondent__in=respondents)
     agreed = (
         codings.filter(Exists(finished.filter(coder=OuterRef("coder"), status=Mark.Status.CODED)))
         .annotate(appliers=appliers, coders=_count(finished, "answer"))
         .filter(appliers=F("coders"))
     )
     return Coding.objects.filter(pk__in=agreed.values("pk"))
-
-
-def consensus_theme_counts(question: Question, respondents=None) -> dict[int, int]:
-    """Theme id → distinct answers with it in the consensus, ancestors rolled up (2 queries).
-
-    `respondents` (ids) restricts the counts to a subsample.
-    """
-    settled = (
-        settled_links(question, respondents)
-        .values_list(F("theme__ancestor_paths__ancestor"))
-        .annotate(n=Count("adjudication__answer", distinct=True))
-        .order_by()
-    )
-    unsettled = (
-        agreed_codings(question, respondents)
-        .values_list(F("theme__ancestor_paths__ancestor"))
-        .annotate(n=Count("answer", distinct=True))
-        .order_by()
-    )
-    counts: dict[int, int] = {}
-    for theme_id, n in [*settled, *unsettled]:
-        counts[theme_id] = counts.get(theme_id, 0) + n
-    return counts
-
-
-def consensus_answers(question: Question, theme: Theme):
-    """The question's answers whose consensus carries the theme or a descendant."""
-    within = {"theme__ancestor_paths__ancestor": theme}
-    settled = settled_links(question).filter(**within).values("adjudication__answer")
-    agreed = agreed_codings(question).filter(**within).values("answer")
-    return Answer.objects.filter(Q(pk__in=settled) | Q(pk__in=agreed))

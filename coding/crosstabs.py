@@ -14,8 +14,6 @@ from dataclasses import dataclass, field
 
 from django.db.models import Count, F
 
-from coding.adjudication import agreed_codings, settled_links
-from coding.models import Coding
 from coding.report_data import QuestionReport
 from polls.models import Answer, Poll, Question, Selection
 from polls.stats import percent
@@ -120,25 +118,15 @@ def _grouped(queryset, field_name: str, split: Split, prefix: str) -> dict[tuple
 
 def _theme_counts(report: QuestionReport, split: Split) -> dict[tuple, int]:
     """(theme id incl. ancestors, group) → respondents, from the report's source."""
-    question, options = report.question, report.options
     counts: dict[tuple, int] = defaultdict(int)
-    if options.source.coder:
-        mine = Coding.objects.filter(answer__question=question, coder=options.source.coder)
-        parts = [(mine, "answer__")]
-    else:
-        parts = [
-            (settled_links(question), "adjudication__answer__"),
-            (agreed_codings(question), "answer__"),
-        ]
-    for queryset, prefix in parts:
-        if options.respondents is not None:
-            queryset = queryset.filter(**{f"{prefix}respondent__in": options.respondents})
-        queryset = split.narrow(queryset, prefix)
-        rows = (
-            queryset.values_list(F("theme__ancestor_paths__ancestor"), split.path(prefix))
+    for rows, path in report.options.source.parts(report.question, report.options.respondents):
+        prefix = f"{path}__"
+        grouped = (
+            split.narrow(rows, prefix)
+            .values_list(F("theme__ancestor_paths__ancestor"), split.path(prefix))
             .annotate(n=Count(f"{prefix}respondent", distinct=True))
             .order_by()
         )
-        for theme, group, n in rows:
+        for theme, group, n in grouped:
             counts[theme, group] += n
     return counts

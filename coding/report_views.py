@@ -21,7 +21,6 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from coding import charts, comparisons, crosstabs, drafts
-from coding.adjudication import consensus_answers
 from coding.models import Round
 from coding.report_data import (
     QuestionReport,
@@ -179,13 +178,7 @@ def answers_behind(request: HtmxHttpRequest, question: int) -> HttpResponse:
     theme_id, option_id, value = (request.GET.get(k, "") for k in ("theme", "option", "value"))
     if theme_id.isdigit():
         theme = get_object_or_404(poll.project.themes, pk=int(theme_id))
-        if options.source.coder:
-            answers = answers.filter(
-                codings__coder=options.source.coder,
-                codings__theme__ancestor_paths__ancestor=theme,
-            )
-        else:
-            answers = answers.filter(pk__in=consensus_answers(question, theme).values("pk"))
+        answers = answers.filter(pk__in=options.source.answers_with(question, theme).values("pk"))
         label = f"coded {theme.name}"
     elif option_id.isdigit():
         option = get_object_or_404(question.options, pk=int(option_id))

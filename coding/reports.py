@@ -10,11 +10,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.contrib.auth import get_user_model
-from django.db.models import Count, F
+from django.db.models import Count, F, Q
 
-from coding.adjudication import consensus_theme_counts
+from coding.adjudication import consensus_parts
 from coding.models import Coding, Theme
-from polls.models import Poll, Question
+from polls.models import Answer, Poll, Question
 from polls.stats import percent, round_half_up
 from polls.summaries import QuestionSummary, format_number, summarise_poll
 
@@ -38,21 +38,42 @@ class Source:
             return cls(user)
         raise ValueError(f"the source must be consensus or coder:USERNAME, not {value!r}")
 
-    def theme_counts(self, question: Question, respondents=None) -> dict[int, int]:
-        """Theme id → distinct answers (= respondents) with it or a descendant.
+    def parts(self, question: Question, respondents=None) -> list[tuple]:
+        """(rows carrying themes, their path to the answer) for this source.
 
-        `respondents` (ids) restricts the counts to a subsample.
+        One coder: their codings. The consensus: settlements and agreed codings
+        (coding.adjudication). `respondents` (ids) restricts them to a subsample.
         """
         if self.coder is None:
-            return consensus_theme_counts(question, respondents)
-        codings = Coding.objects.filter(answer__question=question, coder=self.coder)
-        if respondents is not None:
-            codings = codings.filter(answer__respondent__in=respondents)
-        return dict(
-            codings.values_list(F("theme__ancestor_paths__ancestor"))
-            .annotate(n=Count("answer", distinct=True))
-            .order_by()
-        )
+            parts = consensus_parts(question)
+        else:
+            parts = [(Coding.objects.filter(answer__question=question, coder=self.coder), "answer")]
+        if respondents is None:
+            return parts
+        return [
+            (rows.filter(**{f"{path}__respondent__in": respondents}), path) for rows, path in parts
+        ]
+
+    def theme_counts(self, question: Question, respondents=None) -> dict[int, int]:
+        """Theme id → distinct answers (= respondents) with it or a descendant: a query a part."""
+        counts: dict[int, int] = {}
+        for rows, path in self.parts(question, respondents):
+            grouped = (
+                rows.values_list(F("theme__ancestor_paths__ancestor"))
+                .annotate(n=Count(path, distinct=True))
+                .order_by()
+            )
+            for theme_id, n in grouped:
+                counts[theme_id] = counts.get(theme_id, 0) + n
+        return counts
+
+    def answers_with(self, question: Question, theme: Theme):
+        """The question's answers this source codes with the theme or a descendant."""
+        within = {"theme__ancestor_paths__ancestor": theme}
+        carrying = Q()
+        for rows, path in self.parts(question):
+            carrying |= Q(pk__in=rows.filter(**within).values(path))
+        return Answer.objects.filter(carrying)
 
 
 def theme_rows(summary: QuestionSummary, source: Source, respondents=None) -> list[list]:

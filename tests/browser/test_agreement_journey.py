@@ -8,8 +8,8 @@ from django.contrib.auth import get_user_model
 from playwright.sync_api import expect
 
 from coding import services
-from coding.adjudication import consensus_theme_counts
 from coding.models import Adjudication, Assignment
+from coding.reports import Source
 from polls.models import Membership
 from tests.browser.conftest import log_in
 from tests.conftest import PASSWORD
@@ -103,7 +103,7 @@ def test_blind_double_coding_agreement_and_adjudication(browser, live_server, pr
         disagreements[1].pk: ["Lack of resources", "Lack of time"],
         disagreements[2].pk: ["Lack of time"],
     }
-    consensus = consensus_theme_counts(question)
+    consensus = Source().theme_counts(question)
     assert (consensus[resources.pk], consensus[time.pk]) == (5, 2)
 
     # The lead reveals the round: now carol sees what bob did.
