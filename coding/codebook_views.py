@@ -14,7 +14,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from coding import assignments, codebook, codebook_io, refi, refi_export, services
 from coding.codebook import CodebookError
 from coding.models import RESERVED_KEYS, Coding, Event, Quote, Theme
-from polls.access import EDITORS, get_answer, get_project
+from polls.access import EDITORS, get_answer, get_in_project, get_project
 from polls.htmx import HtmxHttpRequest, partial_for
 from polls.importers.types import ImportProblem
 from polls.models import Membership, Question
@@ -168,9 +168,7 @@ def codebook_page(request: HtmxHttpRequest, code: UUID) -> HttpResponse:
 
 
 def _lead_theme(request, pk: int) -> Theme:
-    theme = get_object_or_404(Theme.objects.select_related("project"), pk=pk)
-    get_project(request, theme.project.code, roles=EDITORS)
-    return theme
+    return get_in_project(request, Theme.objects.all(), "project", EDITORS, pk=pk)[0]
 
 
 def _back(theme: Theme):
@@ -235,8 +233,7 @@ def theme_merge(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 def merge_undo(request: HtmxHttpRequest, pk: int) -> HttpResponse:
-    event = get_object_or_404(Event.objects.select_related("project"), pk=pk)
-    get_project(request, event.project.code, roles=EDITORS)
+    event, _ = get_in_project(request, Event.objects.all(), "project", EDITORS, pk=pk)
     try:
         codebook.undo_merge(event, request.user)
     except CodebookError as e:

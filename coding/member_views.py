@@ -6,11 +6,11 @@ from uuid import UUID
 
 from django.contrib import messages
 from django.http import HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 from coding import members
-from polls.access import EDITORS, get_project
+from polls.access import EDITORS, get_in_project, get_project
 from polls.htmx import HtmxHttpRequest
 from polls.models import Membership
 
@@ -51,9 +51,8 @@ def member_add(request: HtmxHttpRequest, code: UUID) -> HttpResponse:
 
 
 def _membership(request, pk: int) -> Membership:
-    membership = get_object_or_404(Membership.objects.select_related("project", "user"), pk=pk)
-    get_project(request, membership.project.code, roles=EDITORS)
-    return membership
+    memberships = Membership.objects.select_related("user")
+    return get_in_project(request, memberships, "project", EDITORS, pk=pk)[0]
 
 
 @require_POST

@@ -9,13 +9,13 @@ from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.db.models import Count, F, Q
 from django.http import HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
 from coding import assignments
 from coding.agreement_data import FINISHED
 from coding.models import Assignment, Round
-from polls.access import CODERS, EDITORS, get_project, get_question
+from polls.access import CODERS, EDITORS, get_in_project, get_question
 from polls.htmx import HtmxHttpRequest
 
 PAGE = "coding/rounds.html"
@@ -137,8 +137,7 @@ def _dealt_message(round_: Round, answers: int) -> str:
 
 
 def _lead_round(request, pk: int) -> Round:
-    round_ = get_object_or_404(Round.objects.select_related("question__poll__project"), pk=pk)
-    get_project(request, round_.question.poll.project.code, roles=EDITORS)
+    round_, _ = get_in_project(request, Round.objects, "question__poll__project", EDITORS, pk=pk)
     return round_
 
 

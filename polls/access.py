@@ -31,37 +31,33 @@ def get_project(request, code: UUID, roles=None) -> tuple[Project, str]:
     return project, role
 
 
-def get_poll(request, code: UUID, roles=None) -> tuple[Poll, str]:
-    poll = get_object_or_404(
-        Poll.objects.for_user(request.user).select_related("project"), code=code
-    )
-    role = poll.project.role_of(request.user)
+def get_in_project(request, queryset, project: str, roles=None, **lookup):
+    """(object, role): an object of a project the user belongs to, checked against `roles`.
+
+    `project` is the path from the object to its project ("project",
+    "question__poll__project"). Objects of other projects are 404, like missing ones.
+    """
+    members_only = queryset.filter(**{f"{project}__memberships__user": request.user})
+    found = get_object_or_404(members_only.select_related(project), **lookup)
+    owner = found
+    for step in project.split("__"):
+        owner = getattr(owner, step)
+    role = owner.role_of(request.user)
     _check(role, roles)
-    return poll, role
+    return found, role
+
+
+def get_poll(request, code: UUID, roles=None) -> tuple[Poll, str]:
+    return get_in_project(request, Poll.objects.all(), "project", roles, code=code)
 
 
 def get_question(request, pk: int, roles=None) -> tuple[Question, str]:
-    question = get_object_or_404(
-        Question.objects.filter(poll__project__memberships__user=request.user).select_related(
-            "poll__project"
-        ),
-        pk=pk,
-    )
-    role = question.poll.project.role_of(request.user)
-    _check(role, roles)
-    return question, role
+    return get_in_project(request, Question.objects.all(), "poll__project", roles, pk=pk)
 
 
 def get_answer(request, pk: int, roles=None) -> tuple[Answer, str]:
-    answer = get_object_or_404(
-        Answer.objects.filter(
-            question__poll__project__memberships__user=request.user
-        ).select_related("question__poll__project", "respondent"),
-        pk=pk,
-    )
-    role = answer.question.poll.project.role_of(request.user)
-    _check(role, roles)
-    return answer, role
+    answers = Answer.objects.select_related("respondent")
+    return get_in_project(request, answers, "question__poll__project", roles, pk=pk)
 
 
 def get_pending_import(request, code: UUID) -> PendingImport:
