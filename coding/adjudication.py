@@ -35,10 +35,15 @@ class Disagreement:
         return frozenset().union(*self.sets.values())
 
 
-def disagreements(question: Question, coders, answers=None) -> list[Disagreement]:
-    """Answers at least two of the coders finished with different themes, by answer id."""
+def disagreements(question: Question, coders, answers=None, sets=None) -> list[Disagreement]:
+    """Answers at least two of the coders finished with different themes, by answer id.
+
+    `sets` is coding.agreement_data.coded_sets' result when the caller already has it.
+    """
+    if sets is None:
+        sets = coded_sets(question, coders, answers)
     found = []
-    for answer_id, by_coder in coded_sets(question, coders, answers).items():
+    for answer_id, by_coder in sets.items():
         if len(by_coder) >= 2 and len(set(by_coder.values())) > 1:
             found.append(Disagreement(answer_id, by_coder))
     return found

@@ -91,8 +91,9 @@ class AgreementReport:
         return "Cohen's κ" if len(self.coders) == 2 else "Fleiss' κ"
 
 
-def agreement_report(question: Question, coders: list, answers=None) -> AgreementReport:
-    sets = coded_sets(question, coders, answers)
+def agreement_report(question: Question, coders: list, answers=None, sets=None) -> AgreementReport:
+    """`sets`: coded_sets for these coders (or more of them) when the caller has read them."""
+    sets = coded_sets(question, coders, answers) if sets is None else sets
     units = [[by.get(c.pk) for c in coders] for by in sets.values()]
     shared = [u for u in units if sum(s is not None for s in u) >= 2]
     names = theme_names(question)

@@ -87,7 +87,8 @@ def agreement(request: HtmxHttpRequest, question: int) -> HttpResponse:
     coders = _pair(scope, request.GET.get("pair", ""))
     if request.GET.get("format") == "csv" and len(coders) == 2:
         return _csv(question, coders)
-    report = agreement_report(question, coders, scope.answers) if len(coders) >= 2 else None
+    sets = coded_sets(question, scope.coders, scope.answers)  # once for figures and progress
+    report = agreement_report(question, coders, sets=sets) if len(coders) >= 2 else None
     ctx = {
         "question": question,
         "poll": question.poll,
@@ -97,7 +98,7 @@ def agreement(request: HtmxHttpRequest, question: int) -> HttpResponse:
         "pair": ",".join(str(c.pk) for c in coders) if coders != scope.coders else "",
         "report": report,
         "convention": CONVENTION,
-        "progress": _settled_progress(scope),
+        "progress": _settled_progress(scope, sets),
     }
     return render(request, AGREEMENT, ctx)
 
@@ -113,8 +114,8 @@ def _csv(question: Question, coders: list) -> HttpResponse:
     return response
 
 
-def _settled_progress(scope: Scope) -> dict:
-    found = adjudication.disagreements(scope.question, scope.coders, scope.answers)
+def _settled_progress(scope: Scope, sets=None) -> dict:
+    found = adjudication.disagreements(scope.question, scope.coders, scope.answers, sets)
     ids = [d.answer_id for d in found]
     settled = Adjudication.objects.filter(answer__in=ids).count()
     return {"total": len(ids), "settled": settled, "open": len(ids) - settled}

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from django.db.models import Count, F
 
@@ -24,6 +25,7 @@ class Split:
     """Group respondents by an attribute (`attr:Role`) or a choice question (`q:<id>`)."""
 
     label: str
+    poll: Poll
     attribute: str = ""
     question: Question | None = None
 
@@ -42,11 +44,12 @@ class Split:
             return queryset.filter(**{f"{prefix}respondent__answers__question": self.question})
         return queryset
 
-    def columns(self, poll: Poll) -> list[tuple[object, str]]:
-        """(group key, heading) in display order."""
+    @cached_property
+    def columns(self) -> list[tuple[object, str]]:
+        """(group key, heading) in display order; read once for every table of the report."""
         if self.question:
             return [(o.pk, o.text) for o in self.question.options.all()]
-        values = poll.respondents.values_list(f"attributes__{self.attribute}", flat=True)
+        values = self.poll.respondents.values_list(f"attributes__{self.attribute}", flat=True)
         found = {v for v in values.distinct() if v not in (None, "")}
         return [(v, str(v)) for v in sorted(found, key=str)]
 
@@ -56,10 +59,10 @@ def splits(poll: Poll) -> list[Split]:
     keys = set()
     for attributes in poll.respondents.values_list("attributes", flat=True)[:500]:
         keys.update(attributes or {})
-    found = [Split(f"{key} (attribute)", attribute=key) for key in sorted(keys)]
+    found = [Split(f"{key} (attribute)", poll, attribute=key) for key in sorted(keys)]
     choice = (Question.Kind.SINGLE_CHOICE, Question.Kind.MULTI_CHOICE)
     for question in poll.questions.filter(kind__in=choice).order_by("position"):
-        found.append(Split(f"{question.export_id} {question.text[:60]}", question=question))
+        found.append(Split(f"{question.export_id} {question.text[:60]}", poll, question=question))
     return found
 
 
@@ -77,7 +80,7 @@ class Crosstab:
 def crosstab(report: QuestionReport, split: Split) -> Crosstab:
     question, options = report.question, report.options
     respondents = options.respondents
-    columns = split.columns(report.poll)
+    columns = split.columns
     answers = split.narrow(Answer.objects.filter(question=question), "")
     if respondents is not None:
         answers = answers.filter(respondent__in=respondents)

@@ -183,10 +183,13 @@ def polled(poll: Poll) -> str:
     return f"{opened.day} {opened:%B %Y}-{closed.day} {closed:%B %Y}"
 
 
-def poll_report(poll: Poll, options: ReportOptions) -> list[QuestionReport]:
+def poll_report(poll: Poll, options: ReportOptions, only: Question | None = None):
+    """Every question's report, or with `only` just that one's (a chart needs no other)."""
     summaries = summarise_poll(poll, options.respondents)
     reports = []
     for number, summary in enumerate(summaries, start=1):
+        if only is not None and summary.question.pk != only.pk:
+            continue
         report = QuestionReport(number, summary, poll, options)
         if summary.kind == Question.Kind.FREE_TEXT or summary.question.has_text:
             report.themes = theme_table(summary, options)

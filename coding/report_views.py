@@ -106,14 +106,6 @@ def _twins(poll) -> dict[str, list[Question]]:
     return found
 
 
-def _question_report(poll, question: Question, options: ReportOptions) -> QuestionReport:
-    """One question's report (the whole poll's summaries are a fixed five queries)."""
-    for item in poll_report(poll, options):
-        if item.question.pk == question.pk:
-            return item
-    raise Http404
-
-
 class SettingsForm(forms.Form):
     """What a lead sets per question for the report: scale bands and the earlier twin."""
 
@@ -157,7 +149,7 @@ def chart(request: HtmxHttpRequest, question: int, fmt: str) -> HttpResponse:
         raise Http404
     question, role = get_question(request, question)
     poll = question.poll
-    item = _question_report(poll, question, _options(request, poll, role))
+    (item,) = poll_report(poll, _options(request, poll, role), only=question)
     data = charts.render(item, fmt)
     content_type = "image/svg+xml" if fmt == "svg" else "image/png"
     if request.GET.get("download"):
