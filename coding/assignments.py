@@ -158,7 +158,7 @@ def withdraw(round_: Round, by) -> None:
 
 def hidden_question_ids(project) -> set[int]:
     """Questions with a blind round not yet revealed: coders see only their own codings."""
-    rounds = Round.objects.filter(question__poll__project=project, blind=True, revealed_at=None)
+    rounds = Round.objects.hidden().filter(question__poll__project=project)
     return set(rounds.values_list("question_id", flat=True))
 
 
@@ -166,4 +166,4 @@ def sees_others(role: str, question: Question) -> bool:
     """Leads always see every coder's codings; others once no blind round hides them."""
     if role == Membership.Role.LEAD:
         return True
-    return not question.rounds.filter(blind=True, revealed_at=None).exists()
+    return not question.rounds.hidden().exists()

@@ -253,6 +253,12 @@ class Event(models.Model):
         ]
 
 
+class RoundQuerySet(models.QuerySet):
+    def hidden(self) -> RoundQuerySet:
+        """Blind rounds not yet revealed: their coders see only their own codings."""
+        return self.filter(blind=True, revealed_at=None)
+
+
 class Round(models.Model):
     """One dealing of a question's answers among coders, with an overlap sample.
 
@@ -276,6 +282,8 @@ class Round(models.Model):
         settings.AUTH_USER_MODEL, models.SET_NULL, null=True, related_name="+"
     )
     created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = RoundQuerySet.as_manager()
 
     class Meta:
         ordering = ["question", "number"]

@@ -53,16 +53,15 @@ def _download(data: bytes | str, filename: str, content_type: str) -> HttpRespon
 
 def _options(request, poll, role: str) -> ReportOptions:
     options = options_from(poll, request.GET)
-    if role == Membership.Role.CODER and _blind(poll):
+    if (
+        role == Membership.Role.CODER
+        and Round.objects.hidden().filter(question__poll=poll).exists()
+    ):
         # While a blind round is hidden, a coder's reports show their own coding only.
         options.source = Source(request.user)
         options.blinded = True
     options.split = crosstabs.split_from(poll, request.GET.get("split", ""))
     return options
-
-
-def _blind(poll) -> bool:
-    return Round.objects.filter(question__poll=poll, blind=True, revealed_at=None).exists()
 
 
 def _reports(poll, options: ReportOptions) -> list[QuestionReport]:
