@@ -24,6 +24,7 @@ from coding.models import Adjudication, Assignment, Round, Theme
 from coding.spreadsheets import csv_text
 from coding.views import next_url
 from polls.access import EDITORS, get_answer, get_question
+from polls.downloads import attachment
 from polls.htmx import HtmxHttpRequest, partial_for
 from polls.models import Answer, Question
 
@@ -106,12 +107,8 @@ def agreement(request: HtmxHttpRequest, question: int) -> HttpResponse:
 def _csv(question: Question, coders: list) -> HttpResponse:
     """The `agreement` command's CSV for these two coders, over every answer both finished."""
     a, b = coders
-    response = HttpResponse(
-        csv_text(HEADER, agreement_rows(question, a, b)), content_type="text/csv; charset=utf-8"
-    )
     name = f"agreement-{question.export_id}-{a.get_username()}-{b.get_username()}.csv"
-    response["Content-Disposition"] = f'attachment; filename="{name}"'
-    return response
+    return attachment(csv_text(HEADER, agreement_rows(question, a, b)), name)
 
 
 def _settled_progress(scope: Scope, sets=None) -> dict:

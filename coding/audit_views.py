@@ -19,6 +19,7 @@ from django.views.decorators.http import require_GET
 from coding.models import Event
 from coding.spreadsheets import csv_text
 from polls.access import EDITORS, get_project
+from polls.downloads import attachment, slug
 from polls.htmx import HtmxHttpRequest, query_without_page
 
 PAGE = "coding/audit.html"
@@ -59,12 +60,8 @@ def audit(request: HtmxHttpRequest, code: UUID) -> HttpResponse:
     project, _ = get_project(request, code, roles=EDITORS)
     events = _events(project, request.GET)
     if request.GET.get("format") == "csv":
-        response = HttpResponse(
-            csv_text(COLUMNS, (_row(e) for e in events.iterator())),
-            content_type="text/csv; charset=utf-8",
-        )
-        response["Content-Disposition"] = 'attachment; filename="audit.csv"'
-        return response
+        rows = (_row(e) for e in events.iterator())
+        return attachment(csv_text(COLUMNS, rows), f"{slug(project.name)}-audit.csv")
     page = Paginator(events, 100).get_page(request.GET.get("page"))
     ctx = {
         "project": project,

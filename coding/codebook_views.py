@@ -15,6 +15,7 @@ from coding import assignments, codebook, codebook_io, refi, refi_export, servic
 from coding.codebook import CodebookError
 from coding.models import RESERVED_KEYS, Coding, Event, Quote, Theme
 from polls.access import EDITORS, get_answer, get_in_project, get_project
+from polls.downloads import attachment, slug
 from polls.htmx import HtmxHttpRequest, partial_for
 from polls.importers.types import ImportProblem
 from polls.models import Membership, Question
@@ -272,22 +273,14 @@ def answer_history(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 CODEBOOK_UPLOAD_LIMIT = 10 * 1024 * 1024
 
 
-def _download(data: bytes, filename: str, content_type: str) -> HttpResponse:
-    response = HttpResponse(data, content_type=content_type)
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
-
-
 def _slug(project) -> str:
-    return "".join(c if c.isalnum() else "-" for c in project.name).strip("-").lower() or "project"
+    return slug(project.name, "project")
 
 
 @require_GET
 def codebook_csv(request: HtmxHttpRequest, code: UUID) -> HttpResponse:
     project, _ = get_project(request, code)
-    return _download(
-        codebook_io.write_csv(project), f"{_slug(project)}-codebook.csv", "text/csv; charset=utf-8"
-    )
+    return attachment(codebook_io.write_csv(project), f"{_slug(project)}-codebook.csv")
 
 
 @require_GET
@@ -296,7 +289,7 @@ def codebook_qdc(request: HtmxHttpRequest, code: UUID) -> HttpResponse:
     if not project.themes.active().exists():  # REFI-QDA requires at least one code
         messages.error(request, "The codebook has no themes to export yet.")
         return redirect("codebook", code=project.code)
-    return _download(refi.write_qdc(project), f"{_slug(project)}.qdc", "application/xml")
+    return attachment(refi.write_qdc(project), f"{_slug(project)}.qdc", "application/xml")
 
 
 @require_GET
@@ -308,7 +301,7 @@ def project_qdpx(request: HtmxHttpRequest, code: UUID) -> HttpResponse:
             request, "The whole project can be downloaded once blind rounds are revealed."
         )
         return redirect("codebook", code=project.code)
-    return _download(
+    return attachment(
         refi_export.write_qdpx(project, request.user), f"{_slug(project)}.qdpx", "application/zip"
     )
 

@@ -33,22 +33,13 @@ from coding.report_data import (
 from coding.reports import Source, report_tables
 from coding.spreadsheets import csv_cell, write_xlsx
 from polls.access import EDITORS, get_poll, get_question
+from polls.downloads import CSV, attachment, slug
 from polls.htmx import HtmxHttpRequest, query_without_page
 from polls.models import Answer, Membership, Question
 from polls.stats import parse_bands
 
 PAGE = "coding/report.html"
 ANSWERS = "coding/report_answers.html"
-
-
-def _slug(text: str) -> str:
-    return "".join(c if c.isalnum() else "-" for c in text).strip("-").lower()[:60] or "report"
-
-
-def _download(data: bytes | str, filename: str, content_type: str) -> HttpResponse:
-    response = HttpResponse(data, content_type=content_type)
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
 
 
 def _options(request, poll, role: str) -> ReportOptions:
@@ -152,8 +143,8 @@ def chart(request: HtmxHttpRequest, question: int, fmt: str) -> HttpResponse:
     data = charts.render(item, fmt)
     content_type = "image/svg+xml" if fmt == "svg" else "image/png"
     if request.GET.get("download"):
-        return _download(
-            data, f"figure-{item.number}-{_slug(question.export_id)}.{fmt}", content_type
+        return attachment(
+            data, f"figure-{item.number}-{slug(question.export_id)}.{fmt}", content_type
         )
     return HttpResponse(data, content_type=content_type)
 
@@ -203,7 +194,7 @@ def answers_behind(request: HtmxHttpRequest, question: int) -> HttpResponse:
 def download(request: HtmxHttpRequest, code: UUID, name: str) -> HttpResponse:
     poll, role = get_poll(request, code)
     options = _options(request, poll, role)
-    slug = _slug(poll.title)
+    name_part = slug(poll.title, "report")
     if name == "report.xlsx":
         out = io.BytesIO()
         sheets = report_tables(poll, options.source, options.respondents)
@@ -211,20 +202,20 @@ def download(request: HtmxHttpRequest, code: UUID, name: str) -> HttpResponse:
             sheets += [_crosstab_sheet(r) for r in _reports(poll, options)]
         write_xlsx(out, sheets)
         content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-        return _download(out.getvalue(), f"{slug}.xlsx", content_type)
+        return attachment(out.getvalue(), f"{name_part}.xlsx", content_type)
     reports = poll_report(poll, options)
     if name == "quotes.csv":
-        return _download(_quotes_csv(reports), f"{slug}-quotes.csv", "text/csv; charset=utf-8")
+        return attachment(_quotes_csv(reports), f"{name_part}-quotes.csv", CSV)
     if name == "draft.md":
-        return _download(
-            drafts.markdown(poll, reports), f"{slug}.md", "text/markdown; charset=utf-8"
+        return attachment(
+            drafts.markdown(poll, reports), f"{name_part}.md", "text/markdown; charset=utf-8"
         )
     if name == "draft.docx":
         figures = {r.question.pk: charts.render(r, "png") for r in reports}
         content_type = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
-        return _download(drafts.docx(poll, reports, figures), f"{slug}.docx", content_type)
+        return attachment(drafts.docx(poll, reports, figures), f"{name_part}.docx", content_type)
     if name == "figures.zip":
-        return _download(_figures_zip(reports), f"{slug}-figures.zip", "application/zip")
+        return attachment(_figures_zip(reports), f"{name_part}-figures.zip", "application/zip")
     raise Http404
 
 
