@@ -7,7 +7,6 @@ the source of theme codings and a subsample.
 
 from __future__ import annotations
 
-import csv
 import io
 import zipfile
 from uuid import UUID
@@ -31,7 +30,7 @@ from coding.report_data import (
     poll_report,
 )
 from coding.reports import Source, report_tables
-from coding.spreadsheets import csv_cell, write_xlsx
+from coding.spreadsheets import csv_text, write_xlsx
 from polls.access import EDITORS, get_poll, get_question
 from polls.downloads import CSV, attachment, slug
 from polls.htmx import HtmxHttpRequest, query_without_page
@@ -231,16 +230,19 @@ def _crosstab_sheet(item: QuestionReport) -> tuple[str, list[str], list[list]]:
 
 
 def _quotes_csv(reports: list[QuestionReport]) -> str:
-    text = io.StringIO()
-    writer = csv.writer(text, lineterminator="\n")
-    writer.writerow(["question", "theme", "quote", "attribution", "respondent_id"])
-    for item in reports:
-        for row in item.themes:
-            for quote, who in row.quotes:
-                respondent = quote.answer.respondent.export_id
-                cells = [item.question.export_id, row.theme.name, quote.text, who, respondent]
-                writer.writerow([csv_cell(c) for c in cells])
-    return text.getvalue()
+    rows = [
+        [
+            item.question.export_id,
+            row.theme.name,
+            quote.text,
+            who,
+            quote.answer.respondent.export_id,
+        ]
+        for item in reports
+        for row in item.themes
+        for quote, who in row.quotes
+    ]
+    return csv_text(["question", "theme", "quote", "attribution", "respondent_id"], rows)
 
 
 def _figures_zip(reports: list[QuestionReport]) -> bytes:
