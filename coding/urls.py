@@ -13,6 +13,11 @@ from coding import (
 
 urlpatterns = [
     path("questions/<int:question>/code/", views.queue, name="queue"),
+    path(
+        "questions/<int:question>/code/progress/",
+        views.queue_progress,
+        name="queue-progress",
+    ),
     path("questions/<int:question>/undo/", views.undo, name="undo"),
     path("questions/<int:question>/themes/", views.create_theme, name="theme-create"),
     path("questions/<int:question>/themes/search/", views.search_themes, name="theme-search"),

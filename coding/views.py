@@ -19,7 +19,7 @@ from coding import assignments, assist, services
 from coding.models import Coding, Mark, Quote, Theme
 from coding.queue import STATUSES, Filters, Queue
 from polls.access import CODERS, EDITORS, get_answer, get_question
-from polls.htmx import HtmxHttpRequest, partial_for
+from polls.htmx import HtmxHttpRequest, partial_for, wants_partial
 
 QUEUE = "coding/queue.html"
 
@@ -50,44 +50,90 @@ def _filters_of(request) -> Filters:
     return Filters.from_query(QueryDict(next_url.partition("?")[2]))
 
 
-def _panel(request, queue: Queue, answer, role: str, **extra) -> dict:
-    """Everything the one-at-a-time panel shows for one answer."""
-    project = queue.question.poll.project
-    themes = list(project.themes.offered_for(queue.question))
+def _actions(request, question, answer, role, **extra) -> dict:
+    """What the coding form shows for one answer: chips, marks and the theme buttons."""
+    themes = list(question.poll.project.themes.offered_for(question))
     applied = _mine(answer, request.user)
-    question = queue.question
-    previous, following = queue.neighbours(answer)
-    next_uncoded = queue.next_uncoded(answer)
-    ctx = {
+    return {
         "question": question,
-        "project": project,
+        "project": question.poll.project,
         "answer": answer,
-        "text": services.answer_text(answer),
         "themes": themes,
         "applied": _applied(themes, applied),
         "applied_ids": applied,
         "mark": Mark.objects.filter(answer=answer, coder=request.user).first(),
+        "can_code": role in CODERS,
+        "flags": Mark.Flag.choices[1:],
+        **extra,
+    }
+
+
+def _panel(request, queue: Queue, answer, role: str, **extra) -> dict:
+    """Everything the one-at-a-time panel shows for one answer.
+
+    The counts (progress, "answer n of m") cost more than the rest together at
+    100,000 answers, so an htmx panel leaves them to a request of their own
+    (queue_progress) that its page sends once the answer is on screen.
+    """
+    question = queue.question
+    previous, following = queue.neighbours(answer)
+    next_uncoded = queue.next_uncoded(answer)
+    here = _queue_url(question, answer, queue.filters)
+    ctx = _actions(request, question, answer, role, here=here, **extra)
+    ctx |= {
+        "text": services.answer_text(answer),
         "quotes": Quote.objects.filter(answer=answer, coder=request.user).prefetch_related(
             "themes"
         ),
         "previous_url": previous and _queue_url(question, previous, queue.filters),
         "next_url": following and _queue_url(question, following, queue.filters),
         "next_uncoded_url": next_uncoded and _queue_url(question, next_uncoded, queue.filters),
-        "position": queue.position(answer),
-        "in_queue": queue.answers().filter(pk=answer.pk).exists(),
-        "count": queue.answers().count(),
-        "progress": queue.progress(),
         "filters": queue.filters,
         "statuses": STATUSES,
-        "here": _queue_url(question, answer, queue.filters),
-        "can_code": role in CODERS,
         "is_lead": role in EDITORS,
-        "flags": Mark.Flag.choices[1:],
         "dealt": queue.dealt,
         "others": _others(answer, question, request.user, role),
     }
-    ctx.update(extra)
+    if not wants_partial(request):
+        ctx |= _counts(queue, answer)
     return ctx
+
+
+def _counts(queue: Queue, answer) -> dict:
+    answers = queue.answers()
+    return {
+        "progress_url": _progress_url(queue.question, queue.filters),
+        "progress": queue.progress(),
+        "position": queue.position(answer),
+        "in_queue": answers.filter(pk=answer.pk).exists(),
+        "count": answers.count(),
+    }
+
+
+def _progress_url(question, filters: Filters) -> str:
+    """Where #progress refreshes itself from (the answer comes from #progress-answer)."""
+    query = filters.as_query()
+    return reverse("queue-progress", args=[question.pk]) + (f"?{query}" if query else "")
+
+
+def _refreshing_progress(response: HttpResponse) -> HttpResponse:
+    """The panel or form changed: #progress asks for its counts once the swap is done.
+
+    One element sends every such request and a new one cancels the one before,
+    so a slow count can never land after a newer one.
+    """
+    response["HX-Trigger-After-Settle"] = "refresh-progress"
+    return response
+
+
+@require_GET
+def queue_progress(request: HtmxHttpRequest, question: int) -> HttpResponse:
+    """The queue's progress bars and the answer's place in it, for the htmx panel."""
+    question, _ = get_question(request, question)
+    queue = Queue(question, request.user, _filters_of(request))
+    answer = get_object_or_404(queue.all(), pk=request.GET.get("answer") or 0)
+    ctx = {"filters": queue.filters, **_counts(queue, answer)}
+    return render(request, f"{QUEUE}#progress", ctx)
 
 
 def _others(answer, question, user, role) -> dict | None:
@@ -134,7 +180,8 @@ def queue(request: HtmxHttpRequest, question: int) -> HttpResponse:
         return render(request, QUEUE, ctx)
     request.session[session_key] = answer.pk  # back here after a reload or a visit elsewhere
     ctx = _panel(request, q, answer, role)
-    return render(request, partial_for(request, QUEUE, "panel"), ctx)
+    response = render(request, partial_for(request, QUEUE, "panel"), ctx)
+    return _refreshing_progress(response) if wants_partial(request) else response
 
 
 def _after_action(request, answer, role, **extra) -> HttpResponse:
@@ -144,29 +191,43 @@ def _after_action(request, answer, role, **extra) -> HttpResponse:
         ctx = _panel(
             request, Queue(question, request.user, filters), answer, role, saved=True, **extra
         )
-        return render(request, f"{QUEUE}#panel", ctx)
+        return _refreshing_progress(render(request, f"{QUEUE}#panel", ctx))
     return redirect(next_url(request, _queue_url(question, answer, filters)))
+
+
+def _after_coding(request, answer, role) -> HttpResponse:
+    """An action on the coding form: htmx gets the form back, the rest of the panel stands.
+
+    Buttons elsewhere (suggestions, search results) swap the whole panel as before.
+    """
+    if not request.htmx or request.htmx.target != "actions":
+        return _after_action(request, answer, role)
+    filters = _filters_of(request)
+    question = answer.question
+    here = _queue_url(question, answer, filters)
+    ctx = _actions(request, question, answer, role, here=here, saved_only=True)
+    return _refreshing_progress(render(request, f"{QUEUE}#actions", ctx))
 
 
 @require_POST
 def apply_theme(request: HtmxHttpRequest, answer: int, theme: int) -> HttpResponse:
     answer, role = get_answer(request, answer, roles=CODERS)
     services.apply_theme(answer, _theme(answer.question.poll.project, theme), request.user)
-    return _after_action(request, answer, role)
+    return _after_coding(request, answer, role)
 
 
 @require_POST
 def remove_theme(request: HtmxHttpRequest, answer: int, theme: int) -> HttpResponse:
     answer, role = get_answer(request, answer, roles=CODERS)
     services.remove_theme(answer, _theme(answer.question.poll.project, theme), request.user)
-    return _after_action(request, answer, role)
+    return _after_coding(request, answer, role)
 
 
 @require_POST
 def no_theme(request: HtmxHttpRequest, answer: int) -> HttpResponse:
     answer, role = get_answer(request, answer, roles=CODERS)
     services.mark_no_theme(answer, request.user, request.POST.get("on", "1") == "1")
-    return _after_action(request, answer, role)
+    return _after_coding(request, answer, role)
 
 
 @require_POST
@@ -176,7 +237,7 @@ def flag(request: HtmxHttpRequest, answer: int) -> HttpResponse:
     if value not in Mark.Flag.values:
         return HttpResponse("Unknown flag", status=400)
     services.set_flag(answer, request.user, value)
-    return _after_action(request, answer, role)
+    return _after_coding(request, answer, role)
 
 
 @require_POST

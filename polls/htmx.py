@@ -15,10 +15,12 @@ def partial_for(request: HtmxHttpRequest, template: str, name: str) -> str:
 
     Boosted and history-restore requests carry HX-Request too but want the page.
     """
+    return f"{template}#{name}" if wants_partial(request) else template
+
+
+def wants_partial(request: HtmxHttpRequest) -> bool:
     htmx = request.htmx
-    if htmx and not htmx.boosted and not htmx.history_restore_request:
-        return f"{template}#{name}"
-    return template
+    return bool(htmx and not htmx.boosted and not htmx.history_restore_request)
 
 
 def query_without_page(query) -> str:

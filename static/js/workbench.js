@@ -103,7 +103,8 @@
     else act(key);
   });
 
-  const onWorkbench = (event) => event.detail.target && event.detail.target.id === "workbench";
+  // The panel (#workbench) or, for a theme applied or removed, just its coding form.
+  const onWorkbench = (event) => event.detail.target && ["workbench", "actions"].includes(event.detail.target.id);
   document.addEventListener("htmx:beforeRequest", (event) => { if (onWorkbench(event)) busy += 1; });
   document.addEventListener("htmx:afterRequest", (event) => {
     if (onWorkbench(event) && !event.detail.successful) { busy = Math.max(0, busy - 1); flush(); }

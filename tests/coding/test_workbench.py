@@ -13,6 +13,7 @@ from polls.models import Answer
 from tests.conftest import login
 
 HTMX = {"HX-Request": "true"}
+ACTIONS = {"HX-Target": "actions"}  # a button of the coding form
 
 
 @pytest.fixture
@@ -259,18 +260,64 @@ def test_the_queue_page_has_a_query_budget(
 ):
     services.apply_theme(answers[0], resources, bob)
     login(client, bob)
-    # Includes: was anything dealt to me, does a blind round hide others' codings, theirs.
-    with django_assert_max_num_queries(25):
+    # Includes: was anything dealt to me, does a blind round hide others' codings, theirs;
+    # no count: those wait for #progress.
+    with django_assert_max_num_queries(19) as queries:
         client.get(_queue(q4, answers[0]), headers=HTMX)
+    assert not [q for q in queries.captured_queries if "COUNT(" in q["sql"]]
 
 
 def test_applying_a_theme_has_a_query_budget(
     client, bob, answers, resources, django_assert_max_num_queries
 ):
     login(client, bob)
-    # The refreshed panel (see the queue's budget) and the theme re-read under a lock.
-    with django_assert_max_num_queries(37):
-        _apply(client, answers[0], resources, **HTMX)
+    # The theme re-read under a lock, the coding, mark and event, then the coding form.
+    with django_assert_max_num_queries(23) as queries:
+        _apply(client, answers[0], resources, **HTMX, **ACTIONS)
+    assert not [q for q in queries.captured_queries if "COUNT(" in q["sql"]]
+
+
+def test_a_theme_applied_from_the_form_sends_back_only_the_form(client, bob, answers, resources):
+    login(client, bob)
+    response = _apply(client, answers[0], resources, **HTMX, **ACTIONS)
+    html = response.content.decode()
+    assert html.lstrip().startswith('<span id="save-state" hx-swap-oob="true"')
+    assert '<form method="post" id="actions"' in html and "Lack of resources ✓" in html
+    assert "answer-text" not in html and "Coded by me" not in html
+    assert response["HX-Trigger-After-Settle"] == "refresh-progress"
+
+
+def test_a_theme_applied_from_elsewhere_refreshes_the_panel(client, bob, answers, resources):
+    # A suggestion or a search result targets the whole panel.
+    html = _apply(login(client, bob), answers[0], resources, **HTMX).content.decode()
+    assert 'id="answer-text"' in html and "Lack of resources ✓" in html
+
+
+def test_the_htmx_panel_leaves_its_counts_to_the_progress_request(client, q4, bob, answers):
+    response = login(client, bob).get(_queue(q4, answers[1]), headers=HTMX)
+    assert "Coded by me" not in response.content.decode()
+    assert response["HX-Trigger-After-Settle"] == "refresh-progress"
+    assert '<input type="hidden" id="progress-answer" name="answer"' in response.content.decode()
+
+
+def test_the_progress_request_counts_and_places_the_answer(
+    client, q4, bob, answers, resources, django_assert_max_num_queries
+):
+    services.apply_theme(answers[0], resources, bob)
+    login(client, bob)
+    url = f"/questions/{q4.pk}/code/progress/?status=uncoded&answer={answers[1].pk}"
+    with django_assert_max_num_queries(14):
+        html = " ".join(client.get(url, headers=HTMX).content.decode().split())
+    assert "Coded by me: <strong>1</strong> / 3" in html
+    assert "Answer <strong>1</strong> of 2 (filtered)" in html
+    # It refreshes itself from the same place, with the filters kept.
+    assert f'hx-get="/questions/{q4.pk}/code/progress/?status=uncoded"' in html
+
+
+def test_the_progress_request_refuses_an_answer_of_another_question(client, q4, bob, poll):
+    other = Answer.objects.exclude(question=q4).first()
+    url = f"/questions/{q4.pk}/code/progress/?answer={other.pk}"
+    assert login(client, bob).get(url).status_code == 404
 
 
 def test_an_answer_id_of_another_question_falls_back_to_the_queue_start(client, q4, bob, poll):

@@ -1,0 +1,234 @@
+"""Verbatim at national-consultation scale, measured over HTTP against gunicorn.
+
+    make bench                      # SQLite, then PostgreSQL
+    .venv/bin/python bench/run.py --db sqlite [--rows 100000] [--keep]
+
+For each database: a fresh database, `migrate` and `createcachetable`, then
+gunicorn started as the README runs it (3 workers, DEBUG off, WhiteNoise).
+This process is the client: it logs in over HTTP on 127.0.0.1 and times
+every request from before it connects to after the last byte. Then:
+
+1. import a 100,000-row Qualtrics export (10 questions, 3 free text of 5-60
+   words) through the upload, preview and confirm pages, until the poll page
+   answers; gunicorn's memory (PSS, all processes) is sampled throughout;
+2. build the scene straight into the database (bench/dataset.py): 300 themes
+   in two levels, 4 coders dealt every free-text answer with a 20% overlap
+   (enough on Q1 for 20,000 double-coded answers), about 500,000 codings;
+3. time the workbench, grid, assistants, report, agreement and export.
+
+Prints each figure beside its target. Not part of `make test`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+BENCH = Path(__file__).resolve().parent
+ROOT = BENCH.parent
+sys.path[:0] = [str(ROOT), str(BENCH)]
+
+import server  # noqa: E402
+from client import Session  # noqa: E402
+
+ROWS = 100_000
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--db", choices=["sqlite", "postgres", "both"], default="both")
+    parser.add_argument("--rows", type=int, default=ROWS)
+    parser.add_argument("--keep", action="store_true", help="keep the SQLite database")
+    args = parser.parse_args()
+    databases = ["sqlite", "postgres"] if args.db == "both" else [args.db]
+    for name in databases:
+        if name == "sqlite":
+            database = server.sqlite_database(args.keep)
+        else:
+            database = server.postgres_database()
+        with database as url:
+            run(name, url, args.rows)
+
+
+def run(name: str, url: str, rows: int) -> None:
+    env = server.environment(url)
+    os.environ.update(env)
+    server.manage(env, "migrate", "--no-input", "-v0")
+    server.manage(env, "createcachetable")
+    server.manage(env, "collectstatic", "--no-input", "-v0")
+    import django
+
+    django.setup()
+    import dataset
+    from import_speed import WORDS, generate
+
+    scene = dataset.people()
+    export = generate(rows)
+    results = Results(name, rows)
+    with server.gunicorn(env) as gunicorn:
+        results.note("server memory at rest", gunicorn.memory_mb(), "MB")
+        lead = Session("127.0.0.1", gunicorn.port)
+        lead.login("lead", dataset.PASSWORD)
+        with gunicorn.peak_memory() as memory:
+            poll = import_journey(lead, scene, export, results)
+        results.memory("import", memory["peak"])
+        del export
+        start = time.perf_counter()
+        leaves = dataset.codebook(scene, WORDS)
+        counts = dataset.deal_and_code(scene, poll, leaves)
+        results.note(
+            f"scene: {len(leaves) + dataset.PARENTS} themes, {counts['codings']:,} codings, "
+            f"{counts['double_coded']:,} double-coded on Q1 (built in "
+            f"{time.perf_counter() - start:.0f} s)"
+        )
+        question = counts["agreement_question"]
+        coder = Session("127.0.0.1", gunicorn.port)
+        coder.login("coder1", dataset.PASSWORD)
+        workbench(coder, question, leaves, results)
+        reports(lead, poll, question, results)
+        with gunicorn.peak_memory() as memory:
+            exports(lead, poll, scene, env, results)
+        results.memory("export", memory["peak"])
+    results.show()
+
+
+def import_journey(lead: Session, scene, export: bytes, results: Results):
+    from polls.models import Poll
+
+    start = time.perf_counter()
+    form_path = f"/projects/{scene.project.code}/import/"
+    lead.get(form_path)  # sets the CSRF cookie
+    fields = {"title": "National consultation 2026", "format": "auto"}
+    uploaded = lead.upload(form_path, fields, "consultation.csv", export)
+    preview = lead.get(lead.follow(uploaded))
+    confirm = lead.follow(uploaded) + "confirm/"
+    confirmed = lead.post(confirm, {"csrfmiddlewaretoken": lead.cookies["csrftoken"]}, expect=302)
+    lead.get(lead.follow(confirmed))
+    total = time.perf_counter() - start
+    results.add("import 100,000-row export until queryable", [total], 5, "s")
+    results.note(
+        f"import steps: upload {uploaded.seconds:.2f} s, preview {preview.seconds:.2f} s, "
+        f"confirm {confirmed.seconds:.2f} s ({len(export) / 1e6:.0f} MB file)"
+    )
+    return Poll.objects.get(title=fields["title"])
+
+
+def workbench(coder: Session, question: int, leaves, results: Results) -> None:
+    from coding.models import Assignment, Mark
+
+    coder_id = _user_id("coder1")
+    dealt = list(
+        Assignment.objects.filter(answer__question=question, coder=coder_id)
+        .order_by("answer")
+        .values_list("answer", flat=True)
+    )
+    uncoded = set(dealt) - set(
+        Mark.objects.filter(coder=coder_id, answer__question=question).values_list(
+            "answer", flat=True
+        )
+    )
+    start = sorted(uncoded)[len(uncoded) // 2]
+    here = dealt.index(start)
+    walk = dealt[here : here + 200]
+    queue = f"/questions/{question}/code/"
+    coder.get(f"{queue}?answer={walk[0]}")  # the full page once, as a coder arrives
+    timings = [coder.get(f"{queue}?answer={a}", htmx=True).seconds for a in walk]
+    results.add("next answer in the queue (htmx fragment)", timings, 25)
+
+    rng = random.Random(7)
+    timings = []
+    for answer in walk[:100]:
+        theme = rng.choice(leaves).pk
+        form = {"next": f"{queue}?answer={answer}"}
+        timings.append(coder.post(f"/answers/{answer}/themes/{theme}/apply/", form, True).seconds)
+        timings.append(coder.post(f"/answers/{answer}/themes/{theme}/remove/", form, True).seconds)
+    results.add("apply / remove a theme (200 round trips)", timings, 8)
+
+    pages = len(dealt) // 50
+    grid = f"/questions/{question}/grid/?col=Role&col=Region&page="
+    timings = [coder.get(f"{grid}{rng.randint(1, pages)}", htmx=True).seconds for _ in range(100)]
+    results.add("grid page of 50 answers, attributes and chips", timings, 60)
+
+    sample = rng.sample(dealt, 51)
+    first = coder.get(f"/answers/{sample[0]}/suggestions/", htmx=True).seconds
+    timings = [coder.get(f"/answers/{a}/suggestions/", htmx=True).seconds for a in sample[1:]]
+    results.add("theme suggestions for one answer", timings, 50)
+    results.note(f"suggestions: first request {first * 1000:.0f} ms")
+
+    timings = [coder.get(f"/answers/{a}/similar/", htmx=True).seconds for a in sample[:20]]
+    results.add("similar answers over the question's answers", timings, 500)
+
+
+def reports(lead: Session, poll, question: int, results: Results) -> None:
+    report = f"/polls/{poll.code}/report/"
+    timings = [lead.get(f"{report}?question={question}").seconds for _ in range(10)]
+    results.add("theme-frequency table for one question", timings, 100)
+    timings = [lead.get(report).seconds for _ in range(5)]
+    results.add("whole report page (10 questions)", timings, None)
+    agreement = f"/questions/{question}/agreement/"
+    timings = [lead.get(agreement).seconds for _ in range(5)]
+    results.add("agreement, 20,000 double-coded x 300 themes", timings, 1000)
+
+
+def exports(lead: Session, poll, scene, env: dict, results: Results) -> None:
+    out = tempfile.mkdtemp(prefix="verbatim-bench-export-")
+    command = [server.VENV / "python", ROOT / "manage.py", "export_report"]
+    command += ["--project", scene.project.name, "--poll", poll.title, "--out", out]
+    start = time.perf_counter()
+    subprocess.run(command, env=env, check=True, capture_output=True, cwd=ROOT)
+    results.add("export_report (CSV), whole command", [time.perf_counter() - start], 2, "s")
+    xlsx = lead.get(f"/polls/{poll.code}/report/report.xlsx")
+    results.add("report.xlsx download", [xlsx.seconds], None, "s")
+
+
+def _user_id(username: str) -> int:
+    from django.contrib.auth import get_user_model
+
+    return get_user_model().objects.get(username=username).pk
+
+
+class Results:
+    def __init__(self, database: str, rows: int):
+        self.database, self.rows = database, rows
+        self.rows_out: list[tuple] = []
+        self.notes: list[str] = []
+
+    def add(self, what: str, seconds: list[float], target, unit: str = "ms") -> None:
+        scale = 1000 if unit == "ms" else 1
+        values = sorted(s * scale for s in seconds)
+        p50 = statistics.median(values)
+        p95 = values[min(len(values) - 1, round(0.95 * (len(values) - 1)))]
+        met = "" if target is None else ("yes" if p95 <= target else "NO")
+        self.rows_out.append((what, len(values), p50, p95, target, unit, met))
+        print(f"  {what}: p50 {p50:.1f} p95 {p95:.1f} {unit}", flush=True)
+
+    def memory(self, phase: str, peak: float) -> None:
+        met = "yes" if peak <= 300 else "NO"
+        self.rows_out.append(
+            (f"peak server memory (PSS) during {phase}", 1, peak, peak, 300, "MB", met)
+        )
+        print(f"  peak memory during {phase}: {peak:.0f} MB", flush=True)
+
+    def note(self, text: str, value=None, unit="") -> None:
+        self.notes.append(text if value is None else f"{text}: {value:.0f} {unit}")
+        print(f"  {self.notes[-1]}", flush=True)
+
+    def show(self) -> None:
+        print(f"\n{self.database}, {self.rows:,} respondents, {os.cpu_count()} cores")
+        print("| what | n | p50 | p95 | target | met |\n| --- | ---: | ---: | ---: | ---: | --- |")
+        for what, n, p50, p95, target, unit, met in self.rows_out:
+            goal = "" if target is None else f"≤ {target:g} {unit}"
+            print(f"| {what} | {n} | {p50:,.1f} {unit} | {p95:,.1f} {unit} | {goal} | {met} |")
+        for text in self.notes:
+            print(f"- {text}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,54 @@
+"""The workbench's theme buttons and quote checkboxes, one per theme of the codebook.
+
+A codebook of 300 themes makes these the bulk of every panel the workbench
+sends back; written as one Python loop they cost a millisecond, where the
+same markup through the template language (two {% url %} per button) cost
+more than the rest of the request.
+"""
+
+from __future__ import annotations
+
+from django import template
+from django.urls import reverse
+from django.utils.html import escape
+from django.utils.safestring import SafeString, mark_safe
+
+register = template.Library()
+
+PLACEHOLDER = 987654321  # stands for the theme id in a reversed URL
+
+
+def _url_maker(name: str, answer_id: int):
+    before, after = reverse(name, args=[answer_id, PLACEHOLDER]).split(str(PLACEHOLDER))
+    return lambda theme_id: f"{before}{theme_id}{after}"
+
+
+@register.simple_tag
+def theme_buttons(themes, applied_ids, answer, can_code) -> SafeString:
+    apply_url, remove_url = _url_maker("apply", answer.pk), _url_maker("remove", answer.pk)
+    disabled = "" if can_code else " disabled"
+    buttons = []
+    for theme in themes:
+        on = theme.pk in applied_ids
+        url = remove_url(theme.pk) if on else apply_url(theme.pk)
+        key = f' data-key="{escape(theme.shortcut)}"' if theme.shortcut else ""
+        buttons.append(
+            f'<button type="submit" class="theme{" on" if on else ""}" '
+            f'style="--chip: {escape(theme.colour)}" formaction="{url}" hx-post="{url}"{key} '
+            f'title="{escape(theme.description)}"{disabled}>'
+            f"<kbd>{escape(theme.shortcut) or '·'}</kbd> {escape(theme.name)}{' ✓' if on else ''}"
+            "</button>"
+        )
+    return mark_safe("\n".join(buttons))  # every value above is escaped
+
+
+@register.simple_tag
+def quote_checkboxes(themes, applied_ids) -> SafeString:
+    return mark_safe(  # every value is escaped
+        "".join(
+            f'<label class="inline-check"><input type="checkbox" name="themes" '
+            f'value="{theme.pk}"{" checked" if theme.pk in applied_ids else ""}> '
+            f"{escape(theme.name)}</label>"
+            for theme in themes
+        )
+    )
