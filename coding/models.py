@@ -9,6 +9,7 @@ button replays events backwards, and leads read them as history.
 from __future__ import annotations
 
 import uuid
+from typing import NamedTuple
 
 from django.conf import settings
 from django.db import models
@@ -26,6 +27,16 @@ RESERVED_KEYS = set("jknpu/0?dgmxqs")
 SHORTCUT_KEYS = "123456789abcefhilortvwyz"
 
 
+class ThemeButton(NamedTuple):
+    """What the workbench shows of a theme, without building 300 model instances a request."""
+
+    pk: int
+    name: str
+    colour: str
+    shortcut: str
+    description: str
+
+
 class ThemeQuerySet(models.QuerySet):
     def active(self) -> ThemeQuerySet:
         return self.filter(archived=False)
@@ -34,6 +45,10 @@ class ThemeQuerySet(models.QuerySet):
         """Active themes offered when coding this question: scoped to it, or unscoped."""
         scoped = models.Q(questions=question) | models.Q(questions=None)
         return self.active().filter(scoped).distinct()
+
+    def buttons_for(self, question: Question) -> list[ThemeButton]:
+        fields = ThemeButton._fields
+        return [ThemeButton(*row) for row in self.offered_for(question).values_list(*fields)]
 
 
 class Theme(models.Model):

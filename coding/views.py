@@ -18,6 +18,7 @@ from django.views.decorators.http import require_GET, require_POST
 from coding import assignments, assist, services
 from coding.models import Coding, Mark, Quote, Theme
 from coding.queue import STATUSES, Filters, Queue
+from coding.suggestions import suggester
 from polls.access import CODERS, EDITORS, get_answer, get_question
 from polls.htmx import HtmxHttpRequest, partial_for, wants_partial
 
@@ -52,7 +53,7 @@ def _filters_of(request) -> Filters:
 
 def _actions(request, question, answer, role, **extra) -> dict:
     """What the coding form shows for one answer: chips, marks and the theme buttons."""
-    themes = list(question.poll.project.themes.offered_for(question))
+    themes = question.poll.project.themes.buttons_for(question)
     applied = _mine(answer, request.user)
     return {
         "question": question,
@@ -150,7 +151,7 @@ def _others(answer, question, user, role) -> dict | None:
     return others
 
 
-def _applied(themes: list[Theme], applied: set[int]) -> list[Theme]:
+def _applied(themes: list, applied: set[int]) -> list:
     """Chips of the applied themes; archived ones are not in `themes` but still show."""
     shown = [t for t in themes if t.pk in applied]
     if len(shown) < len(applied):
@@ -359,8 +360,8 @@ def suggestions(request: HtmxHttpRequest, answer: int) -> HttpResponse:
     answer, role = get_answer(request, answer)
     question = answer.question
     themes = _by_id(question)
-    coded = _coded_examples(question, request.user)
-    ranked = assist.suggest(services.answer_text(answer), coded, _entries(themes))
+    model = suggester(question, request.user, _entries(themes))
+    ranked = model.suggest(services.answer_text(answer))
     applied = _mine(answer, request.user)
     ctx = {
         "answer": answer,
@@ -369,14 +370,3 @@ def suggestions(request: HtmxHttpRequest, answer: int) -> HttpResponse:
         "here": request.GET.get("next", ""),
     }
     return render(request, "coding/_suggestions.html", ctx)
-
-
-def _coded_examples(question, coder) -> list[tuple[str, frozenset[int]]]:
-    """This coder's coded answers to the question, with their themes."""
-    themes: dict[int, set[int]] = {}
-    for answer_id, theme_id in Coding.objects.filter(
-        coder=coder, answer__question=question
-    ).values_list("answer", "theme"):
-        themes.setdefault(answer_id, set()).add(theme_id)
-    texts = question.answers.filter(pk__in=themes).values_list("pk", "text", "other_text")
-    return [(text or other, frozenset(themes[pk])) for pk, text, other in texts]

@@ -9,6 +9,7 @@ from django.contrib.auth import get_user_model
 from django.core.cache import cache
 from django.core.management import call_command
 
+from coding import suggestions
 from polls.management.commands.demo import ACCOUNTS
 from polls.models import Membership, Project
 from tests.factories import make_poll
@@ -18,8 +19,10 @@ PASSWORD = "correct-horse-battery"
 
 @pytest.fixture(autouse=True)
 def _empty_cache():
-    """The cache holds failed-login counts (polls/login.py): none carries over."""
+    """The cache holds failed-login counts (polls/login.py), the workers their suggestion
+    models (coding/suggestions.py): none carries over."""
     cache.clear()
+    suggestions.forget()
 
 
 @pytest.fixture(autouse=True)

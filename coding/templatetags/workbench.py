@@ -8,9 +8,10 @@ more than the rest of the request.
 
 from __future__ import annotations
 
+from html import escape  # the C-speed one: 1,200 calls a panel
+
 from django import template
 from django.urls import reverse
-from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
 register = template.Library()
