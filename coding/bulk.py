@@ -8,7 +8,6 @@ page with hx-select), so all four share one action and one undo batch.
 from __future__ import annotations
 
 from django.contrib import messages
-from django.core.paginator import Paginator
 from django.db.models import Prefetch, Q
 from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import Length
@@ -23,6 +22,7 @@ from coding.queue import STATUSES, Filters, Queue
 from coding.views import _mine, _queue_url, next_url
 from polls.access import CODERS, EDITORS, get_answer, get_question
 from polls.htmx import HtmxHttpRequest, partial_for
+from polls.paging import window
 
 PAGE_SIZE = 50
 SORTS = {"": "pk", "text": Length("text"), "-text": Length("text").desc()}
@@ -73,9 +73,7 @@ def grid(request: HtmxHttpRequest, question: int) -> HttpResponse:
     sort = request.GET.get("sort", "")
     queue = Queue(question, request.user, filters)
     answers = queue.answers().order_by(*_ordering(sort, attributes))
-    page = Paginator(_with_my_codings(answers, request.user), PAGE_SIZE).get_page(
-        request.GET.get("page")
-    )
+    page = window(_with_my_codings(answers, request.user), request.GET.get("page"), PAGE_SIZE)
     ctx = _tool_context(
         question,
         role,

@@ -17,8 +17,9 @@ from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
 from django.contrib.auth import get_user_model
+from django.db.models import Exists, OuterRef
 
-from coding.models import Quote, Theme
+from coding.models import Coding, Quote, Theme
 from coding.reports import Source
 from polls.models import Membership, Option, Poll, Question, Selection
 from polls.stats import band_count, parse_bands, percent
@@ -70,14 +71,15 @@ class ReportOptions:
 
 def coders_of(poll: Poll):
     """Members who coded answers of this poll: the sources a report can be drawn from."""
+    # EXISTS stops at a member's first coding; a join would walk all 500,000 of them.
+    coded = Coding.objects.filter(coder=OuterRef("pk"), answer__question__poll=poll)
     return (
         get_user_model()
         .objects.filter(
+            Exists(coded),
             memberships__project=poll.project_id,
             memberships__role__in=(Membership.Role.LEAD, Membership.Role.CODER),
-            codings__answer__question__poll=poll,
         )
-        .distinct()
         .order_by("username")
     )
 
@@ -185,11 +187,10 @@ def polled(poll: Poll) -> str:
 
 def poll_report(poll: Poll, options: ReportOptions, only: Question | None = None):
     """Every question's report, or with `only` just that one's (a chart needs no other)."""
-    summaries = summarise_poll(poll, options.respondents)
+    summaries = summarise_poll(poll, options.respondents, only)
     reports = []
-    for number, summary in enumerate(summaries, start=1):
-        if only is not None and summary.question.pk != only.pk:
-            continue
+    for summary in summaries:
+        number = summary.question.position
         report = QuestionReport(number, summary, poll, options)
         if summary.kind == Question.Kind.FREE_TEXT or summary.question.has_text:
             report.themes = theme_table(summary, options)

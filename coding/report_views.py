@@ -54,8 +54,8 @@ def _options(request, poll, role: str) -> ReportOptions:
     return options
 
 
-def _reports(poll, options: ReportOptions) -> list[QuestionReport]:
-    reports = poll_report(poll, options)
+def _reports(poll, options: ReportOptions, only=None) -> list[QuestionReport]:
+    reports = poll_report(poll, options, only)
     comparisons.compare_all(poll, reports, options)
     if options.split:
         for item in reports:
@@ -70,10 +70,13 @@ def report(request: HtmxHttpRequest, code: UUID) -> HttpResponse:
     choice_questions = poll.questions.filter(
         kind__in=(Question.Kind.SINGLE_CHOICE, Question.Kind.MULTI_CHOICE)
     ).prefetch_related("options")
+    wanted = request.GET.get("question", "")
+    only = poll.questions.filter(pk=wanted).first() if wanted.isdigit() else None
     ctx = {
         "poll": poll,
         "project": poll.project,
-        "reports": _reports(poll, options),
+        "only": only,
+        "reports": _reports(poll, options, only),
         "splits": crosstabs.splits(poll),
         "options": options,
         "query": options.query(),

@@ -79,32 +79,34 @@ def questions_with_bases(poll: Poll, respondents=None):
     )
 
 
-def summarise_poll(poll: Poll, respondents=None) -> list[QuestionSummary]:
-    """Every question's summary; `respondents` (ids) restricts them to a subsample."""
+def summarise_poll(poll: Poll, respondents=None, only=None) -> list[QuestionSummary]:
+    """Every question's summary, or `only` that question's; `respondents` (ids)
+    restricts them to a subsample."""
     everyone = poll.respondents.all()
     total = (everyone.filter(pk__in=respondents) if respondents is not None else everyone).count()
-    questions = list(questions_with_bases(poll, respondents))
-    option_counts = _option_counts(poll, respondents)
-    scale_counts = _scale_counts(poll, respondents)
+    questions = questions_with_bases(poll, respondents)
+    options = Option.objects.filter(question__poll=poll)
+    scales = Answer.objects.filter(question__poll=poll, question__kind=Question.Kind.SCALE)
+    if only is not None:
+        questions = questions.filter(pk=only.pk)
+        options, scales = options.filter(question=only), scales.filter(question=only)
+    option_counts = _option_counts(options, respondents)
+    scale_counts = _scale_counts(scales, respondents)
+    questions = list(questions)
     return [_summarise(q, total, option_counts, scale_counts.get(q.pk, {})) for q in questions]
 
 
-def _option_counts(poll: Poll, respondents=None) -> dict[int, int]:
+def _option_counts(options, respondents=None) -> dict[int, int]:
     # Selections are unique per (answer, option) and answers per (question,
     # respondent), so counting selections counts distinct respondents.
     chosen = None
     if respondents is not None:
         chosen = Q(selections__answer__respondent__in=respondents)
-    rows = (
-        Option.objects.filter(question__poll=poll)
-        .annotate(n=Count("selections", filter=chosen))
-        .values_list("pk", "n")
-    )
+    rows = options.annotate(n=Count("selections", filter=chosen)).values_list("pk", "n")
     return dict(rows)
 
 
-def _scale_counts(poll: Poll, respondents=None) -> dict[int, dict[float, int]]:
-    answers = Answer.objects.filter(question__poll=poll, question__kind=Question.Kind.SCALE)
+def _scale_counts(answers, respondents=None) -> dict[int, dict[float, int]]:
     if respondents is not None:
         answers = answers.filter(respondent__in=respondents)
     rows = (

@@ -1,0 +1,58 @@
+"""Paging without COUNT(*): a page asks for one row more than it shows.
+
+Counting 100,000 filtered answers costs more than reading the 50 shown, and
+nobody needs "page 37 of 2,000" to read on; the last page still knows the
+total, since it is everything before it plus what it holds.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass
+class Window:
+    number: int
+    rows: list
+    has_next: bool
+    size: int
+
+    def __iter__(self):
+        return iter(self.rows)
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    @property
+    def has_previous(self) -> bool:
+        return self.number > 1
+
+    @property
+    def previous_page_number(self) -> int:
+        return self.number - 1
+
+    @property
+    def next_page_number(self) -> int:
+        return self.number + 1
+
+    @property
+    def start(self) -> int:
+        return (self.number - 1) * self.size + 1 if self.rows else 0
+
+    @property
+    def end(self) -> int:
+        return (self.number - 1) * self.size + len(self.rows)
+
+    @property
+    def total(self) -> int | None:
+        """Known on the last page only."""
+        return None if self.has_next else self.end
+
+
+def window(queryset, number: str | None, size: int) -> Window:
+    page = int(number) if number and number.isdigit() and int(number) > 0 else 1
+    offset = (page - 1) * size
+    rows = list(queryset[offset : offset + size + 1])
+    if not rows and page > 1:  # past the end (a stale link): the first page
+        return window(queryset, "1", size)
+    return Window(page, rows[:size], len(rows) > size, size)
