@@ -27,6 +27,8 @@ from __future__ import annotations
 from collections import defaultdict
 from decimal import ROUND_HALF_UP, Decimal
 
+from django.db.models import Count
+
 from coding.agreement import binary_theme_table, masi_alpha
 from coding.models import Coding, Mark, Theme
 from polls.models import Question
@@ -47,13 +49,11 @@ FINISHED = (Mark.Status.CODED, Mark.Status.NO_THEME)
 
 def finished_counts(question: Question, coders) -> dict[int, int]:
     """Coder id → how many answers of the question that coder finished (one query)."""
-    counts = {c.pk: 0 for c in coders}
     finished = Mark.objects.filter(
         answer__question=question, coder__in=list(coders), status__in=FINISHED
     )
-    for coder_id in finished.values_list("coder_id", flat=True):
-        counts[coder_id] += 1
-    return counts
+    counts = dict(finished.values_list("coder").annotate(n=Count("pk")).order_by())
+    return {c.pk: counts.get(c.pk, 0) for c in coders}
 
 
 def coded_sets(question: Question, coders, answers=None) -> dict[int, dict[int, frozenset]]:

@@ -208,4 +208,3 @@ def test_grid_pages_are_found_without_counting(client, question, bob, monkeypatc
     assert f"({total} answers)" in last and f"page={last_number + 1}" not in last
     stale = client.get(f"/questions/{question.pk}/grid/?page=999").content.decode()
     assert "Page 1 (answers 1–2)" in stale
-
