@@ -47,14 +47,17 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=ROWS)
     parser.add_argument("--keep", action="store_true", help="keep the SQLite database")
     args = parser.parse_args()
-    databases = ["sqlite", "postgres"] if args.db == "both" else [args.db]
-    for name in databases:
-        if name == "sqlite":
-            database = server.sqlite_database(args.keep)
-        else:
-            database = server.postgres_database()
-        with database as url:
-            run(name, url, args.rows)
+    if args.db == "both":  # Django reads its database once per process: one process each
+        for name in ("sqlite", "postgres"):
+            command = [sys.executable, __file__, "--db", name, "--rows", str(args.rows)]
+            subprocess.run(command + (["--keep"] if args.keep else []), check=True)
+        return
+    if args.db == "sqlite":
+        database = server.sqlite_database(args.keep)
+    else:
+        database = server.postgres_database()
+    with database as url:
+        run(args.db, url, args.rows)
 
 
 def run(name: str, url: str, rows: int) -> None:
