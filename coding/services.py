@@ -81,13 +81,13 @@ def apply_theme(answer: Answer, theme: Theme, coder, batch=None) -> bool:
     theme = _current(theme)
     try:
         with transaction.atomic():
-            _, created = Coding.objects.get_or_create(answer=answer, theme=theme, coder=coder)
-    except IntegrityError:  # the same coding saved a moment ago by another request
-        created = False
-    if not created:
+            Coding.objects.create(answer=answer, theme=theme, coder=coder)
+    except IntegrityError:  # already applied: a double click, or another tab a moment ago
         return False
-    mark = _mark(answer, coder)
-    before = mark.status
+    mark, created = Mark.objects.get_or_create(
+        answer=answer, coder=coder, defaults={"status": Mark.Status.CODED}
+    )
+    before = Mark.Status.UNCODED if created else mark.status
     if mark.status != Mark.Status.CODED:
         mark.status = Mark.Status.CODED
         mark.save(update_fields=["status", "updated_at"])

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-from unittest import mock
-
 import pytest
-from django.db import IntegrityError
 
 from coding import services
 from coding.models import Coding, Event, Mark, Quote, Theme
@@ -93,8 +90,9 @@ def test_applying_a_theme_saves_once_whatever_the_clicks(client, q4, bob, answer
 
 
 def test_a_racing_request_that_already_saved_is_not_an_error(bob, answers, resources):
-    with mock.patch.object(Coding.objects, "get_or_create", side_effect=IntegrityError):
-        assert services.apply_theme(answers[0], resources, bob) is False
+    # The other request's coding is there: the unique constraint refuses the INSERT.
+    Coding.objects.create(answer=answers[0], theme=resources, coder=bob)
+    assert services.apply_theme(answers[0], resources, bob) is False
     assert not Event.objects.filter(action="apply").exists()
 
 
