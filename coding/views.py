@@ -8,6 +8,7 @@ works without JavaScript too.
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.http import HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
@@ -23,6 +24,7 @@ from polls.access import CODERS, EDITORS, get_answer, get_question
 from polls.htmx import HtmxHttpRequest, partial_for, wants_partial
 
 QUEUE = "coding/queue.html"
+PLACE = "place"  # the queue's cookie: the answer the coder was at
 
 
 def _theme(project, pk) -> Theme:
@@ -163,8 +165,7 @@ def _applied(themes: list, applied: set[int]) -> list:
 def queue(request: HtmxHttpRequest, question: int) -> HttpResponse:
     question, role = get_question(request, question)
     q = Queue(question, request.user, _filters_of(request))
-    session_key = f"queue-{question.pk}"
-    wanted = request.GET.get("answer") or request.session.get(session_key)
+    wanted = request.GET.get("answer") or request.COOKIES.get(PLACE)
     answers = q.answers().select_related("respondent")
     answer = answers.filter(pk=wanted).first() if str(wanted).isdigit() else None
     answer = answer or answers.first()
@@ -179,10 +180,28 @@ def queue(request: HtmxHttpRequest, question: int) -> HttpResponse:
             "dealt": q.dealt,
         }
         return render(request, QUEUE, ctx)
-    request.session[session_key] = answer.pk  # back here after a reload or a visit elsewhere
     ctx = _panel(request, q, answer, role)
     response = render(request, partial_for(request, QUEUE, "panel"), ctx)
+    _remember_place(response, question, answer)
     return _refreshing_progress(response) if wants_partial(request) else response
+
+
+def _remember_place(response: HttpResponse, question, answer) -> None:
+    """Back at this answer after a reload or a visit elsewhere.
+
+    A cookie scoped to the queue's URL rather than the session: saving the
+    session on every answer shown was a database write (and, on PostgreSQL, a
+    commit) per key press. The id is no secret; the queue checks it anyway.
+    """
+    response.set_cookie(
+        PLACE,
+        str(answer.pk),
+        max_age=90 * 24 * 3600,
+        path=reverse("queue", args=[question.pk]),
+        secure=settings.SESSION_COOKIE_SECURE,
+        httponly=True,
+        samesite="Lax",
+    )
 
 
 def _after_action(request, answer, role, **extra) -> HttpResponse:

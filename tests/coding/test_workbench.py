@@ -78,6 +78,16 @@ def test_a_reload_lands_where_the_coder_was(client, q4, bob, answers):
     assert "Answer <strong>3</strong> of 3" in client.get(_queue(q4)).content.decode()
 
 
+def test_showing_an_answer_writes_nothing(client, q4, bob, answers, django_assert_max_num_queries):
+    login(client, bob)
+    with django_assert_max_num_queries(30) as queries:
+        response = client.get(_queue(q4, answers[1]), headers=HTMX)
+    writes = [q["sql"] for q in queries.captured_queries if not q["sql"].startswith("SELECT")]
+    assert writes == []  # the place is a cookie of the queue's path, not a session write
+    assert response.cookies["place"].value == str(answers[1].pk)
+    assert response.cookies["place"]["path"] == f"/questions/{q4.pk}/code/"
+
+
 def test_applying_a_theme_saves_once_whatever_the_clicks(client, q4, bob, answers, resources):
     login(client, bob)
     for _ in range(3):

@@ -77,3 +77,14 @@ def test_weak_passwords_are_refused_by_the_validators():
     for weak in ("12345678", "password", "short"):
         with pytest.raises(ValidationError):
             validate_password(weak)
+
+
+@pytest.mark.django_db
+def test_postgresql_commits_do_not_wait_for_the_disk():
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL only (the suite's second run)")
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW synchronous_commit")
+        assert cursor.fetchone()[0] == "off"
