@@ -45,7 +45,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--db", choices=["sqlite", "postgres", "both"], default="both")
     parser.add_argument("--rows", type=int, default=ROWS)
-    parser.add_argument("--keep", action="store_true", help="keep the SQLite database")
+    parser.add_argument("--keep", action="store_true", help="keep the database to profile")
     args = parser.parse_args()
     if args.db == "both":  # Django reads its database once per process: one process each
         for name in ("sqlite", "postgres"):
@@ -55,7 +55,7 @@ def main() -> None:
     if args.db == "sqlite":
         database = server.sqlite_database(args.keep)
     else:
-        database = server.postgres_database()
+        database = server.postgres_database(args.keep)
     with database as url:
         run(args.db, url, args.rows)
 
@@ -95,7 +95,9 @@ def run(name: str, url: str, rows: int) -> None:
         coder = Session("127.0.0.1", gunicorn.port)
         coder.login("coder1", dataset.PASSWORD)
         workbench(coder, question, leaves, results)
+        results.note("server memory after the workbench", gunicorn.memory_mb(), "MB")
         reports(lead, poll, question, results)
+        results.note("server memory after reports and agreement", gunicorn.memory_mb(), "MB")
         with gunicorn.peak_memory() as memory:
             exports(lead, poll, scene, env, results)
         results.memory("export", memory["peak"])

@@ -41,7 +41,7 @@ def sqlite_database(keep: bool = False):
 
 
 @contextmanager
-def postgres_database():
+def postgres_database(keep: bool = False):
     """A throwaway PostgreSQL cluster with its durable defaults (fsync on), over TCP."""
     bins = sorted(Path("/usr/lib/postgresql").glob("*/bin"))
     if not bins:
@@ -59,11 +59,12 @@ def postgres_database():
         run(f"{bindir}/createdb", "-h", "127.0.0.1", "-p", str(port), "-U", "postgres", "verbatim")
         yield f"postgres://postgres@127.0.0.1:{port}/verbatim"
     finally:
-        subprocess.run(
-            [*as_owner, f"{bindir}/pg_ctl", "-D", f"{tmp}/data", "-m", "fast", "stop"],
-            capture_output=True,
-        )
-        shutil.rmtree(tmp, ignore_errors=True)
+        if keep:
+            print(f"kept postgres://postgres@127.0.0.1:{port}/verbatim (pg_ctl -D {tmp}/data stop)")
+        else:
+            stop = [*as_owner, f"{bindir}/pg_ctl", "-D", f"{tmp}/data", "-m", "fast", "stop"]
+            subprocess.run(stop, capture_output=True)
+            shutil.rmtree(tmp, ignore_errors=True)
 
 
 def environment(database_url: str) -> dict[str, str]:
