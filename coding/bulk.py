@@ -21,10 +21,12 @@ from coding.models import Coding, Mark, Theme
 from coding.queue import STATUSES, Filters, Queue
 from coding.views import _mine, _queue_url, next_url
 from polls.access import CODERS, EDITORS, get_answer, get_question
+from polls.bulk_sql import chunks
 from polls.htmx import HtmxHttpRequest, partial_for
 from polls.paging import window
 
 PAGE_SIZE = 50
+CHUNK = 10_000  # answers compared at a time by the similar-answers search
 SORTS = {"": "pk", "text": Length("text"), "-text": Length("text").desc()}
 
 
@@ -123,13 +125,7 @@ def similar(request: HtmxHttpRequest, answer: int) -> HttpResponse:
     uncoded = (
         Queue(question, request.user, Filters(status="uncoded")).answers().exclude(pk=answer.pk)
     )
-    candidates = list(uncoded.values_list("pk", "text", "other_text"))
-    ranked = assist.similar(
-        services.answer_text(answer),
-        [(pk, text or other) for pk, text, other in candidates],
-        threshold=threshold,
-    )
-    scores = dict(ranked)
+    scores = dict(_most_similar(services.answer_text(answer), uncoded, threshold))
     found = _with_my_codings(question.answers.filter(pk__in=scores), request.user)
     rows = sorted(found, key=lambda a: -scores[a.pk])
     ctx = _tool_context(
@@ -144,6 +140,17 @@ def similar(request: HtmxHttpRequest, answer: int) -> HttpResponse:
         tool="similar",
     )
     return render(request, partial_for(request, "coding/tool.html", "matches"), ctx)
+
+
+def _most_similar(text: str, answers, threshold: float, limit: int = 50):
+    """assist.similar over the answers a chunk at a time: the whole question's texts
+    (100,000 answers, 30 MB) never sit in the worker's memory at once."""
+    found = []
+    rows = answers.values_list("pk", "text", "other_text").iterator(chunk_size=CHUNK)
+    for chunk in chunks(rows, CHUNK):
+        candidates = [(pk, text or other) for pk, text, other in chunk]
+        found += assist.similar(text, candidates, threshold=threshold, limit=limit)
+    return sorted(found, key=lambda pair: -pair[1])[:limit]  # stable: ties stay in id order
 
 
 @require_GET

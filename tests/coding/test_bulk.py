@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from coding import services
@@ -136,6 +138,16 @@ def test_similar_answers_lists_uncoded_ones_above_the_threshold(client, question
     assert "The court timescales" not in html
     html = client.get(f"/answers/{source.pk}/similar/?threshold=100").content.decode()
     assert "No uncoded answer is that similar" in html
+
+
+def test_similar_answers_are_the_same_read_a_chunk_at_a_time(client, question, bob, monkeypatch):
+    source = question.answers.get(text="Not enough funding for foster carers")
+    url = f"/answers/{source.pk}/similar/?threshold=20"
+    found = re.compile(r'name="answers" value="(\d+)"')
+    whole = found.findall(login(client, bob).get(url).content.decode())
+    monkeypatch.setattr("coding.bulk.CHUNK", 2)
+    assert found.findall(client.get(url).content.decode()) == whole
+    assert len(whole) >= 3  # several matches, merged across chunks in the same order
 
 
 def test_a_keyword_rule_previews_every_match_highlighted(client, question, bob):
