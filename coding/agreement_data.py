@@ -47,20 +47,26 @@ ALL = "ALL"
 FINISHED = (Mark.Status.CODED, Mark.Status.NO_THEME)
 
 
-def finished_counts(question: Question, coders) -> dict[int, int]:
+def finished_counts(question: Question, coders, answers=None) -> dict[int, int]:
     """Coder id → how many answers of the question that coder finished (one query)."""
     finished = Mark.objects.filter(
         answer__question=question, coder__in=list(coders), status__in=FINISHED
     )
+    if answers is not None:
+        finished = finished.filter(answer__in=answers)
     counts = dict(finished.values_list("coder").annotate(n=Count("pk")).order_by())
     return {c.pk: counts.get(c.pk, 0) for c in coders}
 
 
-def coded_sets(question: Question, coders, answers=None) -> dict[int, dict[int, frozenset]]:
+def coded_sets(
+    question: Question, coders, answers=None, shared: bool = False
+) -> dict[int, dict[int, frozenset]]:
     """Answer id → {coder id: that coder's theme ids} for the answers each coder finished.
 
     `answers` (ids or a queryset of ids) narrows the scope, e.g. to a round's
-    overlap sample. Two queries: the finished marks, then the codings.
+    overlap sample; `shared` keeps only answers two or more of the coders
+    finished, all that agreement needs. Two queries, both streamed: the finished
+    marks, then the codings, of which only those of kept answers are held.
     """
     marks = Mark.objects.filter(
         answer__question=question, coder__in=list(coders), status__in=FINISHED
@@ -68,14 +74,29 @@ def coded_sets(question: Question, coders, answers=None) -> dict[int, dict[int, 
     codings = Coding.objects.filter(answer__question=question, coder__in=list(coders))
     if answers is not None:
         marks, codings = marks.filter(answer__in=answers), codings.filter(answer__in=answers)
+    statuses: dict[int, dict[int, str]] = defaultdict(dict)
+    for answer_id, coder_id, status in _stream(marks, "answer_id", "coder_id", "status"):
+        statuses[answer_id][coder_id] = status
+    if shared:
+        statuses = {a: by for a, by in statuses.items() if len(by) >= 2}
     themes: dict[tuple[int, int], set[int]] = defaultdict(set)
-    for answer_id, coder_id, theme_id in codings.values_list("answer_id", "coder_id", "theme_id"):
-        themes[answer_id, coder_id].add(theme_id)
-    sets: dict[int, dict[int, frozenset]] = defaultdict(dict)
-    for answer_id, coder_id, status in marks.values_list("answer_id", "coder_id", "status"):
-        empty = status == Mark.Status.NO_THEME
-        sets[answer_id][coder_id] = frozenset() if empty else frozenset(themes[answer_id, coder_id])
-    return dict(sorted(sets.items()))
+    for answer_id, coder_id, theme_id in _stream(codings, "answer_id", "coder_id", "theme_id"):
+        if answer_id in statuses:
+            themes[answer_id, coder_id].add(theme_id)
+    empty = frozenset()
+    return {
+        answer_id: {
+            coder_id: empty
+            if status == Mark.Status.NO_THEME
+            else frozenset(themes[answer_id, coder_id])
+            for coder_id, status in by.items()
+        }
+        for answer_id, by in sorted(statuses.items())
+    }
+
+
+def _stream(queryset, *fields):
+    return queryset.values_list(*fields).iterator(chunk_size=20_000)
 
 
 def theme_names(question: Question) -> dict[int, str]:

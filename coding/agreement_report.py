@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from itertools import combinations
 
 from coding.agreement import binary_theme_table, group_theme_table, masi_alpha, pooled_kappa
-from coding.agreement_data import coded_sets, theme_names
+from coding.agreement_data import coded_sets, finished_counts, theme_names
 from polls.models import Question
 
 RELIABLE = 0.800
@@ -92,15 +92,15 @@ class AgreementReport:
 
 
 def agreement_report(question: Question, coders: list, answers=None, sets=None) -> AgreementReport:
-    """`sets`: coded_sets for these coders (or more of them) when the caller has read them."""
-    sets = coded_sets(question, coders, answers) if sets is None else sets
+    """`sets`: coded_sets for these coders (or more of them) when the caller has read
+    them; answers fewer than two of them finished need not be there."""
+    sets = coded_sets(question, coders, answers, shared=True) if sets is None else sets
     units = [[by.get(c.pk) for c in coders] for by in sets.values()]
     shared = [u for u in units if sum(s is not None for s in u) >= 2]
     names = theme_names(question)
-    finished = {c.pk: sum(1 for by in sets.values() if c.pk in by) for c in coders}
     return AgreementReport(
         coders=coders,
-        finished=finished,
+        finished=finished_counts(question, coders, answers),
         units=len(shared),
         themes=_theme_rows(shared, names, len(coders)),
         alpha_masi=masi_alpha(shared) if shared else None,

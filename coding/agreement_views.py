@@ -88,8 +88,11 @@ def agreement(request: HtmxHttpRequest, question: int) -> HttpResponse:
     coders = _pair(scope, request.GET.get("pair", ""))
     if request.GET.get("format") == "csv" and len(coders) == 2:
         return _csv(question, coders)
-    sets = coded_sets(question, scope.coders, scope.answers)  # once for figures and progress
-    report = agreement_report(question, coders, sets=sets) if len(coders) >= 2 else None
+    # Read once for the figures and the progress; both need only answers two coders finished.
+    sets = coded_sets(question, scope.coders, scope.answers, shared=True)
+    report = None
+    if len(coders) >= 2:
+        report = agreement_report(question, coders, scope.answers, sets=sets)
     ctx = {
         "question": question,
         "poll": question.poll,
