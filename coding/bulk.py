@@ -23,7 +23,7 @@ from coding.views import _mine, _queue_url, next_url
 from polls.access import CODERS, EDITORS, get_answer, get_question
 from polls.bulk_sql import chunks
 from polls.htmx import HtmxHttpRequest, partial_for
-from polls.paging import window
+from polls.paging import seek, window
 
 PAGE_SIZE = 50
 CHUNK = 10_000  # answers compared at a time by the similar-answers search
@@ -42,7 +42,8 @@ def _with_my_codings(answers, coder):
 def _attribute_names(question) -> list[str]:
     """Attribute keys of the poll's respondents (a sample: every respondent has the same)."""
     names: dict[str, None] = {}
-    for attributes in question.poll.respondents.values_list("attributes", flat=True)[:500]:
+    sample = question.poll.respondents.order_by("pk").values_list("attributes", flat=True)
+    for attributes in sample[:100]:
         names.update(dict.fromkeys(attributes))
     return list(names)
 
@@ -74,12 +75,16 @@ def grid(request: HtmxHttpRequest, question: int) -> HttpResponse:
     columns = [c for c in request.GET.getlist("col") if c in attributes]
     sort = request.GET.get("sort", "")
     queue = Queue(question, request.user, filters)
-    answers = queue.answers().order_by(*_ordering(sort, attributes))
-    page = window(_with_my_codings(answers, request.user), request.GET.get("page"), PAGE_SIZE)
+    ordering = _ordering(sort, attributes)
+    answers = queue.answers().order_by(*ordering)
+    by_id = ordering[0] == "pk"  # pages can then start from an id
+    rows = _with_my_codings(answers, request.user)
+    page = window(rows, request.GET.get("page"), PAGE_SIZE, **seek(request.GET) if by_id else {})
     ctx = _tool_context(
         question,
         role,
         page=page,
+        by_id=by_id,
         filters=filters,
         statuses=STATUSES,
         attributes=attributes,

@@ -220,3 +220,23 @@ def test_grid_pages_are_found_without_counting(client, question, bob, monkeypatc
     assert f"({total} answers)" in last and f"page={last_number + 1}" not in last
     stale = client.get(f"/questions/{question.pk}/grid/?page=999").content.decode()
     assert "Page 1 (answers 1–2)" in stale
+
+
+def test_grid_pager_links_start_from_an_id(client, question, bob, monkeypatch):
+    monkeypatch.setattr("coding.bulk.PAGE_SIZE", 2)
+    login(client, bob)
+    ids = list(question.answers.order_by("pk").values_list("pk", flat=True))
+    grid = f"/questions/{question.pk}/grid/"
+    first = client.get(grid).content.decode()
+    assert f"page=2&amp;after={ids[1]}" in first
+    second = client.get(f"{grid}?page=2&after={ids[1]}").content.decode()
+    assert _shown(second) == ids[2:4] and "Page 2 (answers 3–4)" in second
+    assert f"page=1&amp;before={ids[2]}" in second
+    back = client.get(f"{grid}?page=1&before={ids[2]}").content.decode()
+    assert _shown(back) == ids[:2]
+    by_text = client.get(f"{grid}?sort=text").content.decode()  # not in id order: numbered
+    assert "after=" not in by_text and "page=2" in by_text
+
+
+def _shown(html: str) -> list[int]:
+    return [int(i) for i in re.findall(r'name="answers" value="(\d+)"', html)]
