@@ -55,9 +55,9 @@ lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 
-bench: install
-	$(PY) bench/import_speed.py
-	$(PY) bench/suggestions.py
+# The national-consultation bench (README "Performance"): SQLite, then PostgreSQL.
+bench: install postgres-deps
+	$(PY) bench/run.py
 
 clean:
 	rm -rf $(VENV) db.sqlite3*
