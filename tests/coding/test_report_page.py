@@ -356,6 +356,20 @@ def test_the_theme_table_rolls_children_up_into_their_parents(client, poll, code
     ]
 
 
+def test_one_question_alone_shows_the_same_table_as_the_whole_report(
+    client, poll, coded, alice, django_assert_max_num_queries
+):
+    login(client, alice)
+    q4 = _question(poll, "Q4")
+    whole = _page(client, poll, "source=coder:bob")
+    with django_assert_max_num_queries(25):
+        alone = _page(client, poll, f"source=coder:bob&question={q4.pk}")
+    assert set(alone) - {"_note"} == {"Q4"}
+    assert alone["Q4"]["rows"] == whole["Q4"]["rows"]
+    html = client.get(_report_url(poll)).content.decode()
+    assert f'href="?question={q4.pk}">this question only</a>' in html
+
+
 def test_every_count_on_the_page_opens_exactly_that_many_respondents(
     client, poll, coded, alice_coded, alice
 ):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from coding import services
+from coding import codebook, services, suggestions
 from coding.models import Coding, Event, Mark, Quote, Theme
 from polls.models import Answer
 from tests.conftest import login
@@ -261,6 +261,25 @@ def test_suggestions_rank_themes_of_similar_coded_answers(
     answers[2].save()
     html = login(client, bob).get(f"/answers/{answers[2].pk}/suggestions/").content.decode()
     assert html.index("Lack of resources") < html.index("</ol>")
+
+
+def test_a_worker_keeps_the_suggestion_model_until_the_themes_change_or_it_ages(
+    client, bob, alice, answers, resources, time_theme, monkeypatch
+):
+    built = []
+    real = suggestions.assist.Suggester
+    monkeypatch.setattr(suggestions.assist, "Suggester", lambda *a: built.append(1) or real(*a))
+    url = f"/answers/{answers[2].pk}/suggestions/"
+    login(client, bob)
+    client.get(url)
+    client.get(url)
+    assert len(built) == 1  # the second request asked the kept model
+    codebook.edit_theme(time_theme, alice, name="Lack of time to visit")
+    client.get(url)
+    assert len(built) == 2  # a renamed theme: built afresh
+    monkeypatch.setattr(suggestions, "MAX_AGE", 0)
+    client.get(url)
+    assert len(built) == 3  # too old: built afresh
 
 
 def test_the_queue_page_has_a_query_budget(
