@@ -57,10 +57,11 @@ class Session:
                 self.cookies[name] = morsel.value
         return Response(reply.status, dict(reply.headers.items()), data, seconds)
 
-    def get(self, path: str, htmx: bool = False, expect: int = 200) -> Response:
+    def get(self, path: str, htmx: str = "", expect: int = 200) -> Response:
+        """`htmx`: the id of the element htmx would swap (sent as HX-Target)."""
         return self._check(self.request("GET", path, headers=self._htmx(htmx)), expect)
 
-    def post(self, path: str, data: dict | None = None, htmx: bool = False, expect=200):
+    def post(self, path: str, data: dict | None = None, htmx: str = "", expect=200):
         body = urlencode(data or {}, doseq=True).encode()
         headers = {
             "Content-Type": "application/x-www-form-urlencoded",
@@ -99,8 +100,8 @@ class Session:
         return urljoin("/", location.split(f"{self.port}", 1)[-1])
 
     @staticmethod
-    def _htmx(on: bool) -> dict:
-        return {"HX-Request": "true"} if on else {}
+    def _htmx(target: str) -> dict:
+        return {"HX-Request": "true", "HX-Target": target} if target else {}
 
     @staticmethod
     def _check(response: Response, expect: int) -> Response:

@@ -144,7 +144,7 @@ def workbench(coder: Session, question: int, leaves, results: Results) -> None:
     walk = dealt[here : here + 200]
     queue = f"/questions/{question}/code/"
     coder.get(f"{queue}?answer={walk[0]}")  # the full page once, as a coder arrives
-    timings = [coder.get(f"{queue}?answer={a}", htmx=True).seconds for a in walk]
+    timings = [coder.get(f"{queue}?answer={a}", htmx="workbench").seconds for a in walk]
     results.add("next answer in the queue (htmx fragment)", timings, 25)
 
     rng = random.Random(7)
@@ -152,8 +152,12 @@ def workbench(coder: Session, question: int, leaves, results: Results) -> None:
     for answer in walk[:100]:
         theme = rng.choice(leaves).pk
         form = {"next": f"{queue}?answer={answer}"}
-        timings.append(coder.post(f"/answers/{answer}/themes/{theme}/apply/", form, True).seconds)
-        timings.append(coder.post(f"/answers/{answer}/themes/{theme}/remove/", form, True).seconds)
+        timings.append(
+            coder.post(f"/answers/{answer}/themes/{theme}/apply/", form, "actions").seconds
+        )
+        timings.append(
+            coder.post(f"/answers/{answer}/themes/{theme}/remove/", form, "actions").seconds
+        )
     results.add("apply / remove a theme (200 round trips)", timings, 8)
 
     # Pages anywhere in the coder's 26,000 answers, reached as the pager's links reach
@@ -162,16 +166,18 @@ def workbench(coder: Session, question: int, leaves, results: Results) -> None:
     timings = []
     for page in (rng.randint(2, len(dealt) // 50) for _ in range(100)):
         url = f"{grid}&page={page}&after={dealt[(page - 1) * 50 - 1]}"
-        timings.append(coder.get(url, htmx=True).seconds)
+        timings.append(coder.get(url, htmx="grid").seconds)
     results.add("grid page of 50 answers, attributes and chips", timings, 60)
 
     sample = rng.sample(dealt, 51)
-    first = coder.get(f"/answers/{sample[0]}/suggestions/", htmx=True).seconds
-    timings = [coder.get(f"/answers/{a}/suggestions/", htmx=True).seconds for a in sample[1:]]
+    first = coder.get(f"/answers/{sample[0]}/suggestions/", htmx="suggestions").seconds
+    timings = [
+        coder.get(f"/answers/{a}/suggestions/", htmx="suggestions").seconds for a in sample[1:]
+    ]
     results.add("theme suggestions for one answer", timings, 50)
     results.note(f"suggestions: first request {first * 1000:.0f} ms")
 
-    timings = [coder.get(f"/answers/{a}/similar/", htmx=True).seconds for a in sample[:20]]
+    timings = [coder.get(f"/answers/{a}/similar/", htmx="matches").seconds for a in sample[:20]]
     results.add("similar answers over the question's answers", timings, 500)
 
 
