@@ -19,7 +19,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 VENV = ROOT / ".venv" / "bin"
-WORKERS = 3  # as the README's gunicorn command
+WORKERS = 3  # the README's gunicorn command: 3 workers, --preload
 
 
 def free_port() -> int:
@@ -97,6 +97,7 @@ def gunicorn(env: dict):
         str(WORKERS),
         "--timeout",
         "120",
+        "--preload",
     ]
     log = open(tempfile.mktemp(prefix="verbatim-gunicorn-", suffix=".log"), "w+")  # noqa: SIM115
     process = subprocess.Popen(command, env=env, cwd=ROOT, stdout=log, stderr=log)
