@@ -299,7 +299,7 @@ def test_applying_a_theme_has_a_query_budget(
 ):
     login(client, bob)
     # The theme re-read under a lock, the coding, mark and event, then the coding form.
-    with django_assert_max_num_queries(23) as queries:
+    with django_assert_max_num_queries(19) as queries:
         _apply(client, answers[0], resources, **HTMX, **ACTIONS)
     assert not [q for q in queries.captured_queries if "COUNT(" in q["sql"]]
 
