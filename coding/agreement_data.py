@@ -47,26 +47,25 @@ ALL = "ALL"
 FINISHED = (Mark.Status.CODED, Mark.Status.NO_THEME)
 
 
-def finished_counts(question: Question, coders, answers=None) -> dict[int, int]:
+def finished_counts(question: Question, coders) -> dict[int, int]:
     """Coder id → how many answers of the question that coder finished (one query)."""
     finished = Mark.objects.filter(
         answer__question=question, coder__in=list(coders), status__in=FINISHED
     )
-    if answers is not None:
-        finished = finished.filter(answer__in=answers)
     counts = dict(finished.values_list("coder").annotate(n=Count("pk")).order_by())
     return {c.pk: counts.get(c.pk, 0) for c in coders}
 
 
 def coded_sets(
-    question: Question, coders, answers=None, shared: bool = False
+    question: Question, coders, answers=None, shared: bool = False, finished=None
 ) -> dict[int, dict[int, frozenset]]:
     """Answer id → {coder id: that coder's theme ids} for the answers each coder finished.
 
     `answers` (ids or a queryset of ids) narrows the scope, e.g. to a round's
     overlap sample; `shared` keeps only answers two or more of the coders
     finished, all that agreement needs. Two queries, both streamed: the finished
-    marks, then the codings, of which only those of kept answers are held.
+    marks, then the codings, of which only those of kept answers are held. A
+    Counter passed as `finished` gets each coder's finished answers, shared or not.
     """
     marks = Mark.objects.filter(
         answer__question=question, coder__in=list(coders), status__in=FINISHED
@@ -77,6 +76,8 @@ def coded_sets(
     statuses: dict[int, dict[int, str]] = defaultdict(dict)
     for answer_id, coder_id, status in _stream(marks, "answer_id", "coder_id", "status"):
         statuses[answer_id][coder_id] = status
+    if finished is not None:
+        finished.update(coder for by in statuses.values() for coder in by)
     if shared:
         statuses = {a: by for a, by in statuses.items() if len(by) >= 2}
     themes: dict[tuple[int, int], set[int]] = defaultdict(set)

@@ -13,11 +13,12 @@ flagged as the kappa paradox of a rare theme rather than hidden.
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 from itertools import combinations
 
 from coding.agreement import binary_theme_table, group_theme_table, masi_alpha, pooled_kappa
-from coding.agreement_data import coded_sets, finished_counts, theme_names
+from coding.agreement_data import coded_sets, theme_names
 from polls.models import Question
 
 RELIABLE = 0.800
@@ -91,16 +92,21 @@ class AgreementReport:
         return "Cohen's κ" if len(self.coders) == 2 else "Fleiss' κ"
 
 
-def agreement_report(question: Question, coders: list, answers=None, sets=None) -> AgreementReport:
-    """`sets`: coded_sets for these coders (or more of them) when the caller has read
-    them; answers fewer than two of them finished need not be there."""
-    sets = coded_sets(question, coders, answers, shared=True) if sets is None else sets
+def agreement_report(
+    question: Question, coders: list, answers=None, sets=None, finished=None
+) -> AgreementReport:
+    """`sets` and `finished`: coded_sets for these coders (or more of them) and its
+    finished counts, when the caller has read them; answers fewer than two of the
+    coders finished need not be in `sets`."""
+    if sets is None:
+        finished = Counter()
+        sets = coded_sets(question, coders, answers, shared=True, finished=finished)
     units = [[by.get(c.pk) for c in coders] for by in sets.values()]
     shared = [u for u in units if sum(s is not None for s in u) >= 2]
     names = theme_names(question)
     return AgreementReport(
         coders=coders,
-        finished=finished_counts(question, coders, answers),
+        finished={c.pk: finished[c.pk] for c in coders},
         units=len(shared),
         themes=_theme_rows(shared, names, len(coders)),
         alpha_masi=masi_alpha(shared) if shared else None,

@@ -7,6 +7,7 @@ every coder who finished one (`?round=all`, e.g. after import_codings).
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
@@ -89,10 +90,11 @@ def agreement(request: HtmxHttpRequest, question: int) -> HttpResponse:
     if request.GET.get("format") == "csv" and len(coders) == 2:
         return _csv(question, coders)
     # Read once for the figures and the progress; both need only answers two coders finished.
-    sets = coded_sets(question, scope.coders, scope.answers, shared=True)
+    finished = Counter()
+    sets = coded_sets(question, scope.coders, scope.answers, shared=True, finished=finished)
     report = None
     if len(coders) >= 2:
-        report = agreement_report(question, coders, scope.answers, sets=sets)
+        report = agreement_report(question, coders, sets=sets, finished=finished)
     ctx = {
         "question": question,
         "poll": question.poll,

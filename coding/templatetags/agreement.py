@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 from django import template
+from django.template.defaultfilters import floatformat
+from django.utils.html import format_html
+from django.utils.safestring import mark_safe
 
 from coding import agreement_report
 
@@ -23,3 +26,15 @@ def percentage(proportion: float | None) -> str:
 @register.filter
 def get_item(mapping: dict, key):
     return mapping.get(key)
+
+
+@register.simple_tag
+def figure(value: float | None) -> str:
+    """A coefficient coloured by its band: a tag, where an include per cell of a
+    300-theme table cost a tenth of a second."""
+    if value is None:
+        return mark_safe('<span class="muted">no variation</span>')
+    name = band(value)
+    return format_html(
+        '<span class="figure {}" title="{}">{}</span>', name, name, floatformat(value, 3)
+    )
