@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from django.db.models import Count, OuterRef, Q, Subquery
+from django.db.models import Count, OuterRef, Subquery
 from django.db.models.functions import Coalesce
 
 from polls import stats
@@ -98,12 +98,11 @@ def summarise_poll(poll: Poll, respondents=None, only=None) -> list[QuestionSumm
 
 def _option_counts(options, respondents=None) -> dict[int, int]:
     # Selections are unique per (answer, option) and answers per (question,
-    # respondent), so counting selections counts distinct respondents.
-    chosen = None
-    if respondents is not None:
-        chosen = Q(selections__answer__respondent__in=respondents)
-    rows = options.annotate(n=Count("selections", filter=chosen)).values_list("pk", "n")
-    return dict(rows)
+    # respondent), so counting selections counts distinct respondents. A count per
+    # option (a range of the option's index) rather than a join and GROUP BY: 8 ms
+    # against 56 at 200,000 selections.
+    chosen = _count_subquery(Selection, respondents, option=OuterRef("pk"))
+    return dict(options.annotate(n=chosen).values_list("pk", "n"))
 
 
 def _scale_counts(answers, respondents=None) -> dict[int, dict[float, int]]:
