@@ -11,7 +11,8 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable
 
-from django.db import IntegrityError, transaction
+from django.db import connection, transaction
+from django.db.models.constants import OnConflict
 from django.utils import timezone
 
 from coding.models import (
@@ -68,7 +69,9 @@ def _current(theme: Theme) -> Theme:
     codes with its target, so no coding lands on the archived source after the
     merge moved the others (the row lock orders this against a running merge).
     """
-    current = Theme.objects.select_for_update().get(pk=theme.pk)
+    # Read in the theme's project: a view may pass Theme(pk=..., project=...) unread,
+    # and learns of a theme of another project by Theme.DoesNotExist.
+    current = Theme.objects.select_for_update().get(pk=theme.pk, project=theme.project_id)
     seen = {current.pk}
     while current.merged_into_id and current.merged_into_id not in seen:
         current = Theme.objects.select_for_update().get(pk=current.merged_into_id)
@@ -76,24 +79,43 @@ def _current(theme: Theme) -> Theme:
     return current
 
 
+def _insert_once(model, **values) -> bool:
+    """INSERT the row unless a unique constraint already holds one like it; True if it did.
+
+    One statement, where create() in a savepoint takes three round trips to the
+    database: applying a theme is the workbench's most frequent request.
+    """
+    meta, ops, ignore = model._meta, connection.ops, OnConflict.IGNORE
+    fields = [meta.get_field(name) for name in values]
+    columns = ", ".join(ops.quote_name(field.column) for field in fields)
+    sql = (
+        f"{ops.insert_statement(on_conflict=ignore)} {ops.quote_name(meta.db_table)} "
+        f"({columns}) VALUES ({', '.join(['%s'] * len(fields))}) "
+        f"{ops.on_conflict_suffix_sql(fields, ignore, None, None)}"
+    )
+    pairs = zip(fields, values.values(), strict=True)
+    params = [field.get_db_prep_save(value, connection) for field, value in pairs]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.rowcount == 1
+
+
 @transaction.atomic
 def apply_theme(answer: Answer, theme: Theme, coder, batch=None) -> bool:
     theme = _current(theme)
-    try:
-        with transaction.atomic():
-            Coding.objects.create(answer=answer, theme=theme, coder=coder)
-    except IntegrityError:  # already applied: a double click, or another tab a moment ago
+    now = timezone.now()
+    # Already applied (a double click, or another tab a moment ago): nothing to do.
+    if not _insert_once(Coding, answer=answer.pk, theme=theme.pk, coder=coder.pk, created_at=now):
         return False
-    mark, created = Mark.objects.get_or_create(
-        answer=answer, coder=coder, defaults={"status": Mark.Status.CODED}
-    )
-    before = Mark.Status.UNCODED if created else mark.status
-    if mark.status != Mark.Status.CODED:
-        mark.status = Mark.Status.CODED
-        mark.save(update_fields=["status", "updated_at"])
-    _log(
-        coder, Event.Action.APPLY, answer, theme, {"status": before}, {"status": mark.status}, batch
-    )
+    coded = Mark.Status.CODED
+    mark = {"answer": answer.pk, "coder": coder.pk, "flag": "", "memo": "", "updated_at": now}
+    if _insert_once(Mark, status=coded, **mark):
+        before = Mark.Status.UNCODED
+    else:
+        before = Mark.objects.get(answer=answer, coder=coder).status
+        if before != coded:
+            Mark.objects.filter(answer=answer, coder=coder).update(status=coded, updated_at=now)
+    _log(coder, Event.Action.APPLY, answer, theme, {"status": before}, {"status": coded}, batch)
     return True
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib import messages
-from django.http import HttpResponse, QueryDict
+from django.http import Http404, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -25,10 +25,6 @@ from polls.htmx import HtmxHttpRequest, partial_for, wants_partial
 
 QUEUE = "coding/queue.html"
 PLACE = "place"  # the queue's cookie: the answer the coder was at
-
-
-def _theme(project, pk) -> Theme:
-    return get_object_or_404(Theme.objects.filter(project=project), pk=pk)
 
 
 def _queue_url(question, answer=None, filters: Filters | None = None) -> str:
@@ -231,15 +227,22 @@ def _after_coding(request, answer, role) -> HttpResponse:
 
 @require_POST
 def apply_theme(request: HtmxHttpRequest, answer: int, theme: int) -> HttpResponse:
-    answer, role = get_answer(request, answer, roles=CODERS)
-    services.apply_theme(answer, _theme(answer.question.poll.project, theme), request.user)
-    return _after_coding(request, answer, role)
+    return _code(request, answer, theme, services.apply_theme)
 
 
 @require_POST
 def remove_theme(request: HtmxHttpRequest, answer: int, theme: int) -> HttpResponse:
+    return _code(request, answer, theme, services.remove_theme)
+
+
+def _code(request, answer: int, theme: int, action) -> HttpResponse:
     answer, role = get_answer(request, answer, roles=CODERS)
-    services.remove_theme(answer, _theme(answer.question.poll.project, theme), request.user)
+    # The service reads the theme itself, locked and within the project: one read, not two.
+    unread = Theme(pk=theme, project_id=answer.question.poll.project_id)
+    try:
+        action(answer, unread, request.user)
+    except Theme.DoesNotExist:
+        raise Http404 from None
     return _after_coding(request, answer, role)
 
 
