@@ -2,18 +2,24 @@
 
 The importers (polls.importers) are pure; this is the only module that turns
 their output into rows. Everything happens in one transaction with batched
-bulk inserts, so a failure halfway leaves the database as it was.
+bulk inserts (bulk_sql.insert_many), so a failure halfway leaves the database
+as it was. Answers are written question by question from their columns, and
+may be handed over one question at a time, so that the cells of a question
+already written can be let go of.
 """
 
 from __future__ import annotations
 
+import json
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
+from itertools import chain, repeat
 
-from django.db import connection, transaction
+from django.db import transaction
 
-from polls.bulk_sql import chunks, insert_rows
-from polls.importers.types import ImportProblem, ParsedAnswer, QuestionSpec, RawSurvey
+from polls.bulk_sql import Inserter, chunks, next_ids
+from polls.importers.types import Answers, ImportProblem, QuestionSpec, RawSurvey
 from polls.models import Answer, Option, Poll, Project, Question, Respondent, Selection
 
 
@@ -31,11 +37,14 @@ def load_poll(
     project: Project,
     survey: RawSurvey,
     specs: list[QuestionSpec],
-    answers: list[list[ParsedAnswer]],
+    answers: Iterable[Answers],
     fields: PollFields,
     user=None,
 ) -> Poll:
-    """Create the poll (or add respondents to the poll of that title) with its answers."""
+    """Create the poll (or add respondents to the poll of that title) with its answers.
+
+    answers: one Answers per spec, in order; a generator may make each when asked.
+    """
     poll = Poll.objects.filter(project=project, title=fields.title).first()
     if poll is None:
         poll = _create_poll(project, survey, fields, user)
@@ -43,11 +52,22 @@ def load_poll(
     else:
         _refuse_known_respondents(poll, survey)
         questions = _match_questions(poll, survey, specs)
-    respondents = _create_respondents(poll, survey)
-    for question, spec, parsed in zip(questions, specs, answers, strict=True):
-        options = list(question.options.order_by("position"))
-        option_for = _option_mapping(spec, options)
-        _create_answers(question, parsed, respondents, option_for)
+    options: dict[int, list[Option]] = {q.pk: [] for q in questions}
+    for option in Option.objects.filter(question__in=questions).order_by("position"):
+        options[option.question_id].append(option)
+    # Keys chosen here where the database lets us (SQLite): inside the Inserter
+    # block nothing but the INSERTs may use the connection.
+    start = poll.respondents.count()
+    respondent_ids = next_ids(Respondent, len(survey.respondents))
+    answer_ids = next_ids(Answer, 0)
+    next_answer = answer_ids.start if answer_ids is not None else None
+    with Inserter() as insert:
+        respondents = _create_respondents(insert, poll, survey, start, respondent_ids)
+        for question, spec, parsed in zip(questions, specs, answers, strict=True):
+            option_for = _option_mapping(spec, options[question.pk])
+            next_answer = _create_answers(
+                insert, question, parsed, respondents, option_for, next_answer
+            )
     return poll
 
 
@@ -91,19 +111,19 @@ def _create_questions(poll: Poll, specs: list[QuestionSpec]) -> list[Question]:
 
 
 def _refuse_known_respondents(poll: Poll, survey: RawSurvey) -> None:
-    ids = [r.export_id for r in survey.respondents]
+    ids = survey.respondents.ids
     known = set()
     for chunk in chunks(ids, 900):  # SQLite limits the parameters of one query
         known.update(
             poll.respondents.filter(export_id__in=chunk).values_list("export_id", flat=True)
         )
     if known:
-        first = next(r for r in survey.respondents if r.export_id in known)
+        first = next(i for i, export_id in enumerate(ids) if export_id in known)
         raise ImportProblem(
-            f"response id {first.export_id!r} is already in poll {poll.title!r} "
+            f"response id {ids[first]!r} is already in poll {poll.title!r} "
             f"({len(known)} of this file's responses are); this file was not imported",
             file=survey.filename,
-            row=first.row,
+            row=survey.respondents.rows[first],
             column="ResponseId",
         )
 
@@ -136,22 +156,45 @@ def _add_missing_options(question: Question, spec: QuestionSpec) -> None:
     )
 
 
-def _create_respondents(poll: Poll, survey: RawSurvey) -> list[int]:
-    """Insert respondents; returns their primary keys in file order."""
-    start = poll.respondents.count()
-    attributes = Respondent._meta.get_field("attributes")
-    insert_rows(
-        Respondent,
-        ["poll", "export_id", "position", "attributes"],
-        (
-            (poll.pk, r.export_id, start + i, attributes.get_db_prep_save(r.attributes, connection))
-            for i, r in enumerate(survey.respondents, start=1)
-        ),
-    )
-    pk_at = dict(
-        poll.respondents.filter(position__gt=start).values_list("position", "pk").order_by()
-    )
-    return [pk_at[start + i] for i in range(1, len(survey.respondents) + 1)]
+def _create_respondents(
+    insert: Inserter, poll: Poll, survey: RawSurvey, start: int, ids: range | None
+) -> Sequence[int]:
+    """Insert respondents after the `start` already in the poll; their keys in file order."""
+    respondents = survey.respondents
+    count = len(respondents)
+    columns = [
+        respondents.ids,
+        range(start + 1, start + count + 1),
+        _attributes_json(respondents.attributes, count),
+    ]
+    fields = ["export_id", "position", "attributes"]
+    if ids is not None:
+        columns.insert(0, ids)
+        fields.insert(0, "id")
+    insert(Respondent, [*fields, "poll"], zip(*columns, repeat(poll.pk, count), strict=True))
+    if ids is not None:
+        return ids
+    added = poll.respondents.filter(position__gt=start).order_by("position")
+    return list(added.values_list("pk", flat=True))
+
+
+def _attributes_json(attributes: list[tuple[str, list[str]]], count: int) -> Iterable[str]:
+    """Each respondent's attributes as the JSON text Django's JSONField would store.
+
+    Attribute values repeat (roles, regions), so each combination is encoded once.
+    """
+    field = Respondent._meta.get_field("attributes")
+    if not attributes:
+        return repeat(json.dumps({}, cls=field.encoder), count)
+    names = [name for name, _ in attributes]
+
+    class Encoded(dict):
+        def __missing__(self, values: tuple) -> str:
+            found = {name: value for name, value in zip(names, values, strict=True) if value}
+            text = self[values] = json.dumps(found, cls=field.encoder)
+            return text
+
+    return map(Encoded().__getitem__, zip(*(cells for _, cells in attributes), strict=True))
 
 
 def _option_mapping(spec: QuestionSpec, options: list[Option]) -> list[int]:
@@ -160,23 +203,59 @@ def _option_mapping(spec: QuestionSpec, options: list[Option]) -> list[int]:
     return [by_text[o.text] for o in spec.options]
 
 
-def _create_answers(question, parsed: list[ParsedAnswer], respondents, option_for) -> None:
-    insert_rows(
-        Answer,
-        ["question", "respondent", "value", "text", "other_text"],
-        ((question.pk, respondents[a.respondent], a.value, a.text, a.other_text) for a in parsed),
+def _create_answers(
+    insert: Inserter,
+    question: Question,
+    parsed: Answers,
+    respondents: Sequence[int],
+    option_for: list[int],
+    next_id: int | None,
+) -> int | None:
+    """Insert a question's answers and their selections; the next answer key, if ours."""
+    count = len(parsed)
+    ids = range(next_id, next_id + count) if next_id is not None else None
+    fields = ["question", "respondent"]
+    columns: list[Iterable] = [
+        repeat(question.pk, count),
+        map(respondents.__getitem__, parsed.respondents),
+    ]
+    fixed: dict = {}
+    if ids is not None:
+        columns.insert(0, ids)
+        fields.insert(0, "id")
+    parts = (("value", parsed.values, None), ("text", parsed.texts, ""))
+    for name, values, empty in (*parts, ("other_text", parsed.other_texts, "")):
+        if values is None:
+            fixed[name] = empty  # the same in every row: no column of values to send
+        else:
+            fields.append(name)
+            columns.append(values)
+    insert(Answer, fields, zip(*columns, strict=True), fixed)
+    following = next_id + count if next_id is not None else None
+    if parsed.options is None or not any(parsed.options):
+        return following
+    if ids is None:
+        ids = _answer_ids(question, respondents, parsed)
+
+    class Picked(dict):  # option indexes → Option pks, once per distinct choice
+        def __missing__(self, indexes: tuple[int, ...]) -> tuple[int, ...]:
+            pks = self[indexes] = tuple(option_for[i] for i in indexes)
+            return pks
+
+    picked = list(map(Picked().__getitem__, parsed.options))
+    answer_of = chain.from_iterable(map(repeat, ids, map(len, picked)))
+    insert(
+        Selection, ["answer", "option"], zip(answer_of, chain.from_iterable(picked), strict=True)
     )
-    if not any(a.options for a in parsed):
-        return
+    return following
+
+
+def _answer_ids(question: Question, respondents: Sequence[int], parsed: Answers) -> list[int]:
+    """The keys the database gave the answers just written, in their order."""
+    mine = [respondents[i] for i in parsed.respondents]
     answer_of = dict(
-        Answer.objects.filter(question=question).values_list("respondent_id", "pk").order_by()
+        Answer.objects.filter(question=question, respondent_id__gte=min(mine))
+        .values_list("respondent_id", "pk")
+        .order_by()
     )
-    insert_rows(
-        Selection,
-        ["answer", "option"],
-        (
-            (answer_of[respondents[a.respondent]], option_for[i])
-            for a in parsed
-            for i in dict.fromkeys(a.options)  # a cell naming a choice twice counts once
-        ),
-    )
+    return [answer_of[r] for r in mine]

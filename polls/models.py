@@ -260,11 +260,20 @@ class PendingImportQuerySet(models.QuerySet):
         return self.filter(created_at__lt=timezone.now() - timedelta(days=1))
 
 
+class PendingImportManager(models.Manager.from_queryset(PendingImportQuerySet)):
+    def get_queryset(self) -> PendingImportQuerySet:
+        # The file is read only to confirm (or to redo the preview): not with every page.
+        return super().get_queryset().defer("data")
+
+
 class PendingImport(models.Model):
     """An uploaded export waiting for the researcher to confirm the preview.
 
     The file is kept in the database, not on disk, so that app servers sharing
-    one database can serve the preview and the confirmation alike.
+    one database can serve the preview and the confirmation alike; gzip-compressed
+    (`compressed`) when uploaded through the import page. `preview` keeps what the
+    preview page shows, worked out when the file was read, so that showing the
+    page again does not read the file again.
     """
 
     code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
@@ -273,6 +282,10 @@ class PendingImport(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     filename = models.CharField(max_length=255)
     data = models.BinaryField()
+    compressed = models.BooleanField(default=False, help_text="data is gzip-compressed.")
     options = models.JSONField(default=dict, help_text="Poll fields and import options.")
+    preview = models.JSONField(
+        null=True, blank=True, help_text="The preview page's content, for options['schema']."
+    )
 
-    objects = PendingImportQuerySet.as_manager()
+    objects = PendingImportManager()

@@ -64,16 +64,16 @@ def import_upload(request: HtmxHttpRequest, code: UUID) -> HttpResponse:
             project=project,
             created_by=request.user,
             filename=upload.name,
-            data=upload.read(),
             options=form.pending_options(),
         )
+        imports.release_memory_after_response()
         try:
-            imports.read_pending(pending)  # refuse unreadable files on the upload page
+            imports.stage(pending, upload)  # refuses unreadable files on the upload page
         except ImportProblem as e:
             problem = e
         else:
             PendingImport.objects.stale().delete()
-            pending.save()
+            imports.save_staged(pending)
             return redirect("import-preview", code=pending.code)
     ctx = {"project": project, "form": form, "problem": problem}
     return render(request, "polls/import_upload.html", ctx, status=400 if problem else 200)
@@ -86,12 +86,13 @@ def import_preview(request: HtmxHttpRequest, code: UUID) -> HttpResponse:
     if request.method == "POST":
         _apply_corrections(request, pending)
         pending.save(update_fields=["options"])
+        imports.release_memory_after_response()  # the file is read again for the preview
     ctx = {"preview": imports.preview(pending), "project": pending.project, "pending": pending}
     return render(request, partial_for(request, "polls/import_preview.html", "questions"), ctx)
 
 
 def _apply_corrections(request: HtmxHttpRequest, pending: PendingImport) -> None:
-    shown = imports.current_specs(pending)
+    shown = imports.current_specs(pending)  # as last worked out: no need to read the file
     pending.options["schema"] = imports.schema_from_form(request.POST, shown)
 
 
@@ -99,6 +100,7 @@ def _apply_corrections(request: HtmxHttpRequest, pending: PendingImport) -> None
 def import_confirm(request: HtmxHttpRequest, code: UUID) -> HttpResponse:
     pending = get_pending_import(request, code)
     _apply_corrections(request, pending)
+    imports.release_memory_after_response()
     try:
         result = imports.confirm(pending, request.user)
     except ImportProblem as e:

@@ -29,7 +29,7 @@ from polls.importers.detect import layout_for
 from polls.importers.infer import infer_specs
 from polls.importers.interpret import interpret
 from polls.importers.schema import parse_schema
-from polls.importers.table import read_table
+from polls.importers.table import read_columns
 from polls.importers.types import (
     ImportProblem,
     OptionSpec,
@@ -66,9 +66,12 @@ READERS = {
 
 
 def read_survey(
-    data: bytes, filename: str, *, format: str = "auto", include_previews: bool = False
+    data, filename: str, *, format: str = "auto", include_previews: bool = False
 ) -> RawSurvey:
     """Read an export into raw questions, respondents and attributes.
+
+    data: the file's bytes, or a binary file object (read from its start, and
+    again from its start if the text needs decoding whole).
 
     format: auto (detected from the header rows), qualtrics, surveymonkey, forms
     (Microsoft or Google), or csv / xlsx for a plain one-header-row table. The
@@ -81,6 +84,6 @@ def read_survey(
             f"unknown format {format!r}; use one of {', '.join(FORMATS)}", file=filename
         )
     file_type = format if format in ("csv", "xlsx") else "auto"
-    rows = read_table(data, filename, file_type)
-    layout = layout_for(rows, format, filename)
-    return READERS[layout](rows, filename, include_previews=include_previews)
+    table = read_columns(data, filename, file_type)
+    layout = layout_for(table.head, format, filename)
+    return READERS[layout](table, filename, include_previews=include_previews)

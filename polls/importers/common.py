@@ -2,29 +2,52 @@
 
 A layout reader (qualtrics, surveymonkey, forms, plain) decides what each
 column is and describes it as a plan; `assemble` turns the plan into a
-RawSurvey with one transpose of the data, so per-cell work stays minimal.
+RawSurvey. The responses stay by column from the table to the survey (Data),
+so per-cell work happens in C loops over a column, not in Python per row.
 """
 
 from __future__ import annotations
 
 import html
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from itertools import compress
 
 from polls.importers.constants import MAX_EXPORT_ID
-from polls.importers.table import Rows, column_letter, column_ref
+from polls.importers.table import Rows, Table, column_letter, column_ref
 from polls.importers.types import (
     ImportProblem,
     RawColumn,
     RawQuestion,
-    RawRespondent,
     RawSurvey,
+    Respondents,
 )
 
-# (spreadsheet row number, cells) of one response
-DataRow = tuple[int, list[str]]
-
 TAG = re.compile(r"<[^>]*>")
+
+
+class Data:
+    """The responses by column: spreadsheet row numbers, and cells squared to the header."""
+
+    __slots__ = ("columns", "numbers")
+
+    def __init__(self, numbers: Sequence[int], columns: list[list[str]]):
+        self.numbers = numbers
+        self.columns = columns
+
+    def __len__(self) -> int:
+        return len(self.numbers)
+
+    def keep(self, kept: list[bool]) -> Data:
+        """The responses whose flag is true."""
+        return Data(
+            list(compress(self.numbers, kept)),
+            [list(compress(column, kept)) for column in self.columns],
+        )
+
+    def row(self, index: int) -> list[str]:
+        return [column[index] for column in self.columns]
 
 
 @dataclass
@@ -52,7 +75,7 @@ class SurveyPlan:
 
     platform: str
     filename: str
-    rows: list[DataRow]  # the kept responses
+    data: Data  # the kept responses
     ids: list[str]  # one per kept response
     id_column: str  # how messages name the id column, e.g. "I (ResponseId)"
     questions: list[QuestionPlan]
@@ -60,29 +83,36 @@ class SurveyPlan:
     skipped_previews: int = 0
 
 
-def split_rows(rows: Rows, header_count: int, filename: str) -> tuple[Rows, list[DataRow]]:
+def split_rows(table: Table, header_count: int, filename: str) -> tuple[Rows, Data]:
     """Header rows padded to the file's width, and non-blank data rows squared to it.
 
     The width is that of the widest header row (SurveyMonkey's first row stops
     at the last question's first column; its second row goes on). A data row
     with a value beyond it is refused: its cells would land in wrong columns.
+    The table's columns become the data's: the table is not to be used after.
     """
-    headers = [list(r) for r in rows[:header_count]]
+    headers = [list(r) for r in table.head[:header_count]]
     while len(headers) < header_count:
         headers.append([])
     width = max((len(_trimmed(h)) for h in headers), default=0)
     for header in headers:
         _square(header, width)
-    data: list[DataRow] = []
-    for number, row in enumerate(rows[header_count:], start=header_count + 1):
-        if len(row) > width:
-            _refuse_ragged(row, width, number, filename)
-        if not any(row):
-            continue  # blank line, e.g. at the end of the file
-        if len(row) != width:
-            _square(row, width)
-        data.append((number, row))
-    if not data:
+    columns = table.columns
+    _refuse_ragged(table, header_count, width, filename)
+    del columns[width:]
+    while len(columns) < width:
+        columns.append([""] * table.count)
+    for column in columns:
+        del column[:header_count]
+    blank = [i - header_count for i in table.blank if i >= header_count]
+    numbers: Sequence[int] = range(header_count + 1, table.count + 1)
+    data = Data(numbers, columns)
+    if blank:  # blank lines, e.g. at the end of the file
+        kept = [True] * len(numbers)
+        for i in blank:
+            kept[i] = False
+        data = data.keep(kept)
+    if not len(data):
         raise ImportProblem(
             f"the file has {header_count} header row{'s' if header_count > 1 else ''} "
             "but no responses",
@@ -106,16 +136,25 @@ def _square(row: list[str], width: int) -> None:
         del row[width:]
 
 
-def _refuse_ragged(row: list[str], width: int, number: int, filename: str) -> None:
-    extra = next((i for i in range(width, len(row)) if row[i]), None)
-    if extra is None:
-        return  # only trailing empty cells
+def _refuse_ragged(table: Table, header_count: int, width: int, filename: str) -> None:
+    """The first data row with a value beyond the header's last column, if any."""
+    first = None
+    for column in table.columns[width:]:
+        if column.count("") == len(column):
+            continue
+        found = next((i for i in range(header_count, table.count) if column[i]), None)
+        if found is not None and (first is None or found < first):
+            first = found
+    if first is None:
+        return
+    row = [column[first] for column in table.columns]
+    extra = next(i for i in range(width, len(row)) if row[i])
     raise ImportProblem(
         f"this row has a value beyond the header's last column ({column_letter(width - 1)}): "
         f"{len(_trimmed(row))} cells for {width} columns — an unquoted delimiter or a stray "
         "quote inside an answer?",
         file=filename,
-        row=number,
+        row=first + 1,
         column=column_letter(extra),
     )
 
@@ -159,21 +198,16 @@ def find_column(names: list[str], *wanted: str) -> int | None:
 def assemble(plan: SurveyPlan) -> RawSurvey:
     _refuse_bad_ids(plan)
     _refuse_bad_question_ids(plan)
-    cells = [list(column) for column in zip(*(row for _, row in plan.rows), strict=True)]
-    respondents = [
-        RawRespondent(
-            export_id=export_id,
-            row=number,
-            attributes={name: row[i] for name, i in plan.attributes if row[i]},
-        )
-        for export_id, (number, row) in zip(plan.ids, plan.rows, strict=True)
-    ]
+    columns = plan.data.columns
+    respondents = Respondents(
+        plan.ids, plan.data.numbers, [(name, columns[i]) for name, i in plan.attributes]
+    )
     questions = [
         RawQuestion(
             export_id=q.export_id,
             text=q.text,
             columns=[
-                RawColumn(c.name, _cells(cells, c.index), c.role, c.choice, c.choice_code, c.index)
+                RawColumn(c.name, columns[c.index], c.role, c.choice, c.choice_code, c.index)
                 for c in q.columns
             ],
             is_text_entry=q.is_text_entry,
@@ -192,13 +226,12 @@ def assemble(plan: SurveyPlan) -> RawSurvey:
     )
 
 
-def _cells(cells: list[list[str]], index: int) -> list[str]:
-    return cells[index] if cells else []  # no kept responses: every column is empty
-
-
 def _refuse_bad_ids(plan: SurveyPlan) -> None:
+    ids = plan.ids
+    if "" not in ids and max(map(len, ids)) <= MAX_EXPORT_ID and len(set(ids)) == len(ids):
+        return  # the usual case, checked in C; the loop below finds the first bad row
     seen: dict[str, int] = {}
-    for export_id, (number, _) in zip(plan.ids, plan.rows, strict=True):
+    for export_id, number in zip(ids, plan.data.numbers, strict=True):
         if not export_id:
             raise ImportProblem(
                 "this response has no id", file=plan.filename, row=number, column=plan.id_column

@@ -10,15 +10,20 @@ Deterministic checks first, guessing last (research/formats.md §5):
    decode the bytes is charset-normalizer asked to choose among a few others.
 The text is then refused if it holds binary data, and normalised to NFC so that
 "é" typed on a Mac and on Windows compare equal.
+
+`text_stream` streams the common case (UTF-8 or ASCII, NFC already, no stray
+control characters) without holding the whole text: an 80 MB export would
+otherwise be in memory as bytes, text and text with its line breaks fixed.
+Anything else raises WholeText, and the caller decodes the whole file here.
 """
 
 from __future__ import annotations
 
 import codecs
+import io
 import re
 import unicodedata
-
-from charset_normalizer import from_bytes
+from collections.abc import Iterator
 
 from polls.importers.types import ImportProblem
 
@@ -29,6 +34,119 @@ CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 BINARY_SAMPLE = 100_000
 # More stray control characters than this share of a sample means binary data.
 BINARY_SHARE = 0.01
+
+
+CHUNK = 1 << 20  # bytes read at a time when streaming
+# An NFC check of a chunk includes this much of the previous one, so that a
+# combining mark that starts a chunk is checked with the letter it follows.
+NFC_OVERLAP = 32
+
+
+class WholeText(Exception):
+    """The file needs `decode` on its whole text: another encoding, a NUL, text not in NFC…"""
+
+
+def is_bytes(source) -> bool:
+    return isinstance(source, bytes | bytearray | memoryview)
+
+
+def whole(source) -> bytes:
+    """All the bytes of a source: bytes, or a binary file object read from its start."""
+    if is_bytes(source):
+        return bytes(source)
+    source.seek(0)
+    return source.read()
+
+
+def start_of(source, size: int) -> bytes:
+    if is_bytes(source):
+        return bytes(source[:size])
+    source.seek(0)
+    return source.read(size)
+
+
+def byte_chunks(source, size: int | None = None) -> Iterator[bytes]:
+    size = size or CHUNK
+    if is_bytes(source):
+        view = memoryview(source)
+        for start in range(0, len(view), size):
+            yield bytes(view[start : start + size])
+        return
+    source.seek(0)
+    while chunk := source.read(size):
+        yield chunk
+
+
+def text_stream(source) -> io.TextIOWrapper:
+    """The text of a UTF-8 source as a stream of lines, with line breaks as "\\n".
+
+    Reading it raises WholeText (possibly after some lines) where `decode` must
+    judge the file: a UTF-16/32 mark, invalid UTF-8, NUL bytes, any control
+    character in the first BINARY_SAMPLE characters, or text that NFC would
+    change.
+    """
+    raw = io.BufferedReader(_CheckedBytes(source), CHUNK)
+    return io.TextIOWrapper(raw, encoding="utf-8-sig", errors="strict", newline=None)
+
+
+class _CheckedBytes(io.RawIOBase):
+    """The bytes of a source, checked chunk by chunk for what only `decode` handles."""
+
+    def __init__(self, source):
+        self.chunks = byte_chunks(source)
+        self.pending = memoryview(b"")
+        self.started = False
+        self.decoder = codecs.getincrementaldecoder("utf-8-sig")("strict")
+        self.sampled = 0
+        self.tail = ""
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        if not self.pending:
+            chunk = next(self.chunks, b"")
+            if not chunk:
+                self._finish()
+                return 0
+            self._check(chunk)
+            self.pending = memoryview(chunk)
+        size = min(len(buffer), len(self.pending))
+        buffer[:size] = self.pending[:size]
+        self.pending = self.pending[size:]
+        return size
+
+    def _check(self, chunk: bytes) -> None:
+        if not self.started:
+            self.started = True
+            marks = (
+                codecs.BOM_UTF32_LE,
+                codecs.BOM_UTF32_BE,
+                codecs.BOM_UTF16_LE,
+                codecs.BOM_UTF16_BE,
+            )
+            if chunk.startswith(marks) or _utf16_without_mark(chunk):
+                raise WholeText
+        if b"\x00" in chunk:
+            raise WholeText
+        try:
+            text = self.decoder.decode(chunk)
+        except UnicodeDecodeError:
+            raise WholeText from None
+        if self.sampled < BINARY_SAMPLE:  # the part `decode` samples for binary data
+            sample = text[: BINARY_SAMPLE - self.sampled]
+            self.sampled += len(sample)
+            if CONTROL.search(sample):
+                raise WholeText
+        if not text.isascii() and not unicodedata.is_normalized("NFC", self.tail + text):
+            raise WholeText
+        self.tail = text[-NFC_OVERLAP:]
+
+    def _finish(self) -> None:
+        try:
+            self.decoder.decode(b"", final=True)
+        except UnicodeDecodeError:
+            raise WholeText from None
 
 
 def decode(data: bytes, filename: str) -> str:
@@ -96,6 +214,8 @@ def _eight_bit(data: bytes, filename: str) -> str:
         return data.decode("cp1252")
     except UnicodeDecodeError:
         pass  # cp1252 leaves five bytes undefined; the file is in another code page
+    from charset_normalizer import from_bytes  # rarely needed: not loaded with every worker
+
     best = from_bytes(data[:BINARY_SAMPLE], cp_isolation=OTHER_8BIT).best()
     if best is None:
         _binary(data, 0, filename)

@@ -25,7 +25,7 @@ from polls.importers.common import (
     split_rows,
 )
 from polls.importers.constants import GOOGLE_FORMS, MICROSOFT_FORMS
-from polls.importers.table import Rows, column_ref
+from polls.importers.table import Rows, Table, column_ref
 from polls.importers.types import RawSurvey
 
 MS_METADATA = {
@@ -50,8 +50,8 @@ def is_google(rows: Rows) -> bool:
     return bool(rows and rows[0]) and rows[0][0].casefold() in GOOGLE_TIMESTAMPS
 
 
-def read_microsoft(rows: Rows, filename: str, *, include_previews: bool = False) -> RawSurvey:
-    headers, data = split_rows(rows, 1, filename)
+def read_microsoft(table: Table, filename: str, *, include_previews: bool = False) -> RawSurvey:
+    headers, data = split_rows(table, 1, filename)
     names = headers[0]
     id_index = find_column(names, "ID")
     questions = _questions(
@@ -61,8 +61,8 @@ def read_microsoft(rows: Rows, filename: str, *, include_previews: bool = False)
         SurveyPlan(
             platform=MICROSOFT_FORMS,
             filename=filename,
-            rows=data,
-            ids=[row[id_index] for _, row in data],
+            data=data,
+            ids=data.columns[id_index],
             id_column=column_ref(id_index, "ID"),
             questions=questions,
             attributes=[],
@@ -70,15 +70,15 @@ def read_microsoft(rows: Rows, filename: str, *, include_previews: bool = False)
     )
 
 
-def read_google(rows: Rows, filename: str, *, include_previews: bool = False) -> RawSurvey:
-    headers, data = split_rows(rows, 1, filename)
+def read_google(table: Table, filename: str, *, include_previews: bool = False) -> RawSurvey:
+    headers, data = split_rows(table, 1, filename)
     questions = _questions(headers[0], lambda n: n.casefold() in GOOGLE_METADATA, ", ")
     return assemble(
         SurveyPlan(
             platform=GOOGLE_FORMS,
             filename=filename,
-            rows=data,
-            ids=[f"R{number}" for number, _ in data],
+            data=data,
+            ids=[f"R{number}" for number in data.numbers],
             id_column="row number",
             questions=questions,
             attributes=[],

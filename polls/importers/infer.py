@@ -26,6 +26,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from dataclasses import dataclass
+from functools import cached_property
 
 from polls.importers import schema as schema_module
 from polls.importers.constants import (
@@ -75,30 +76,34 @@ MAX_CHOICES = re.compile(
 
 @dataclass
 class Facts:
-    """What the cells of one question say, gathered once."""
+    """What the cells of one question say, gathered once, when first asked for."""
 
     question: RawQuestion
     main: RawColumn | None
     choices: list[RawColumn]
     others: list[RawColumn]
-    counts: Counter[str]  # non-empty main cells → how often
-    answered: int
     inline_other: bool  # "Other" texts sit in the main cell (Google Forms)
 
     @classmethod
     def of(cls, question: RawQuestion, platform: str) -> Facts:
-        main = next((c for c in question.columns if c.role == "main"), None)
-        counts: Counter[str] = Counter(main.cells) if main else Counter()
-        counts.pop("", None)
         return cls(
             question,
-            main,
+            next((c for c in question.columns if c.role == "main"), None),
             [c for c in question.columns if c.role == "choice"],
             [c for c in question.columns if c.role == "other"],
-            counts,
-            sum(counts.values()),
             platform == GOOGLE_FORMS,
         )
+
+    @cached_property
+    def counts(self) -> Counter[str]:
+        """Non-empty main cells → how often (a text-entry question never needs them)."""
+        counts: Counter[str] = Counter(self.main.cells) if self.main else Counter()
+        counts.pop("", None)
+        return counts
+
+    @cached_property
+    def answered(self) -> int:
+        return sum(self.counts.values())
 
 
 @dataclass

@@ -29,7 +29,7 @@ import re
 
 from polls.importers.common import (
     ColumnPlan,
-    DataRow,
+    Data,
     QuestionPlan,
     SurveyPlan,
     assemble,
@@ -39,7 +39,7 @@ from polls.importers.common import (
 )
 from polls.importers.constants import SPREADSHEET
 from polls.importers.options import is_answer_scale
-from polls.importers.table import Rows, column_ref
+from polls.importers.table import Table, column_ref
 from polls.importers.types import RawSurvey
 
 ID_NAMES = {"responseid", "respondentid", "respid", "id", "recordid", "participantid"}
@@ -68,8 +68,8 @@ def key(name: str) -> str:
     return re.sub(r"[\W_]+", "", name.casefold())
 
 
-def read(rows: Rows, filename: str, *, include_previews: bool = False) -> RawSurvey:
-    headers, data = split_rows(rows, 1, filename)
+def read(table: Table, filename: str, *, include_previews: bool = False) -> RawSurvey:
+    headers, data = split_rows(table, 1, filename)
     names = headers[0]
     refuse_duplicate_names(names, filename, casefold=True)
     id_index = next((i for i, n in enumerate(names) if key(n) in ID_NAMES), None)
@@ -78,9 +78,10 @@ def read(rows: Rows, filename: str, *, include_previews: bool = False) -> RawSur
     for index, name in enumerate(names):
         if index == id_index or key(name) in TIME_NAMES:
             continue
-        if not name and not any(row[index] for _, row in data):
+        cells = data.columns[index]
+        if not name and not any(cells):
             continue  # an empty column
-        if is_attribute(name, [row[index] for _, row in data]):
+        if is_attribute(name, cells):
             attributes.append((name, index))
         else:
             question_columns.append(index)
@@ -88,7 +89,7 @@ def read(rows: Rows, filename: str, *, include_previews: bool = False) -> RawSur
         SurveyPlan(
             platform=SPREADSHEET,
             filename=filename,
-            rows=data,
+            data=data,
             ids=_ids(data, id_index),
             id_column=column_ref(id_index, names[id_index]) if id_index is not None else "",
             questions=_questions(names, question_columns),
@@ -97,10 +98,10 @@ def read(rows: Rows, filename: str, *, include_previews: bool = False) -> RawSur
     )
 
 
-def _ids(data: list[DataRow], id_index: int | None) -> list[str]:
+def _ids(data: Data, id_index: int | None) -> list[str]:
     if id_index is None:
-        return [f"R{number}" for number, _ in data]
-    return [row[id_index] for _, row in data]
+        return [f"R{number}" for number in data.numbers]
+    return data.columns[id_index]
 
 
 def is_attribute(name: str, cells: list[str]) -> bool:

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 
 from polls.importers.common import (
     ColumnPlan,
-    DataRow,
+    Data,
     QuestionPlan,
     SurveyPlan,
     assemble,
@@ -29,7 +29,7 @@ from polls.importers.common import (
     split_rows,
 )
 from polls.importers.constants import QUALTRICS
-from polls.importers.table import Rows, column_letter, column_ref
+from polls.importers.table import Rows, Table, column_letter, column_ref
 from polls.importers.types import ImportProblem, RawSurvey
 
 IMPORT_ID_CELL = re.compile(r'^\{\s*"ImportId"\s*:')
@@ -119,16 +119,16 @@ def _is_import_id_row(row: list[str]) -> bool:
     return bool(cells) and sum(1 for c in cells if IMPORT_ID_CELL.match(c)) * 2 >= len(cells)
 
 
-def read(rows: Rows, filename: str, *, include_previews: bool = False) -> RawSurvey:
-    count = header_count(rows)
+def read(table: Table, filename: str, *, include_previews: bool = False) -> RawSurvey:
+    count = header_count(table.head)
     if not count:
         raise ImportProblem(
             'this is not a Qualtrics export: row 3 holds no ImportIds ({"ImportId":…}) and '
             "row 1 no ResponseId",
             file=filename,
-            row=3 if len(rows) >= 3 else 1,
+            row=3 if table.count >= 3 else 1,
         )
-    headers, data = split_rows(rows, count, filename)
+    headers, data = split_rows(table, count, filename)
     columns = _columns(headers, count)
     refuse_duplicate_names([c.name for c in columns], filename)
     id_col = _find(columns, "responseid", "_recordid")
@@ -139,7 +139,7 @@ def read(rows: Rows, filename: str, *, include_previews: bool = False) -> RawSur
             row=1,
         )
     kept, skipped = _drop_previews(columns, data, include_previews)
-    if not kept:
+    if not len(kept):
         raise ImportProblem(
             f"all {skipped} responses are survey previews, tests or spam; include previews "
             "to import them anyway",
@@ -151,8 +151,8 @@ def read(rows: Rows, filename: str, *, include_previews: bool = False) -> RawSur
         SurveyPlan(
             platform=QUALTRICS,
             filename=filename,
-            rows=kept,
-            ids=[row[id_col.index] for _, row in kept],
+            data=kept,
+            ids=kept.columns[id_col.index],
             id_column=column_ref(id_col.index, id_col.name),
             questions=questions,
             attributes=[(c.name, c.index) for c in attributes],
@@ -204,30 +204,28 @@ def _is_meta(column: Column) -> bool:
     )
 
 
-def _drop_previews(
-    columns: list[Column], data: list[DataRow], include_previews: bool
-) -> tuple[list[DataRow], int]:
+def _drop_previews(columns: list[Column], data: Data, include_previews: bool) -> tuple[Data, int]:
     if include_previews:
         return data, 0
     status = _find(columns, "status", "status")
     channel = _find(columns, "distributionchannel", "distributionchannel")
-    checks = [
-        (c.index, values)
-        for c, values in ((status, PREVIEW_STATUS), (channel, PREVIEW_CHANNELS))
-        if c
-    ]
-    if not checks:
+    kept: list[bool] | None = None
+    for column, values in ((status, PREVIEW_STATUS), (channel, PREVIEW_CHANNELS)):
+        if column is None:
+            continue
+        cells = data.columns[column.index]
+        dropped = {v for v in set(cells) if v.casefold() in values}
+        if dropped:
+            keep = [cell not in dropped for cell in cells]
+            kept = keep if kept is None else [a and b for a, b in zip(kept, keep, strict=True)]
+    if kept is None:
         return data, 0
-    kept = [
-        (number, row)
-        for number, row in data
-        if not any(row[i].casefold() in values for i, values in checks)
-    ]
-    return kept, len(data) - len(kept)
+    data_kept = data.keep(kept)
+    return data_kept, len(data) - len(data_kept)
 
 
 def _plan_columns(
-    columns: list[Column], kept: list[DataRow], *, with_import_ids: bool
+    columns: list[Column], kept: Data, *, with_import_ids: bool
 ) -> tuple[list[QuestionPlan], list[Column]]:
     groups: dict[str, Group] = {}
     attributes: list[Column] = []
@@ -293,7 +291,7 @@ def _place_by_name(column: Column, groups: dict[str, Group]) -> bool:
     return True
 
 
-def _plan_group(group: Group, kept: list[DataRow]) -> list[QuestionPlan]:
+def _plan_group(group: Group, kept: Data) -> list[QuestionPlan]:
     plans: list[QuestionPlan] = []
     if group.subs:
         if not group.choices and _is_breakout(group.subs, kept):
@@ -326,7 +324,7 @@ def _text_question(column: Column) -> QuestionPlan:
     )
 
 
-def _choice_question(group: Group, main: Column | None, kept: list[DataRow]) -> QuestionPlan:
+def _choice_question(group: Group, main: Column | None, kept: Data) -> QuestionPlan:
     text = _question_text(main.label) if main else ""
     columns = []
     if main:
@@ -399,12 +397,13 @@ def _other_choice(label: str, question_text: str) -> str:
     return label.rsplit(" - ", 1)[-1] if " - " in label else ""
 
 
-def _ticked_value(column: Column, kept: list[DataRow]) -> str:
+def _ticked_value(column: Column, kept: Data) -> str:
     """A choice's text from its cells, when its label does not give it."""
-    return next((v for _, row in kept if (v := row[column.index]) and v not in TICKED_CODES), "")
+    cells = kept.columns[column.index]
+    return next((v for v in dict.fromkeys(cells) if v and v not in TICKED_CODES), "")
 
 
-def _is_breakout(columns: list[Column], kept: list[DataRow]) -> bool:
+def _is_breakout(columns: list[Column], kept: Data) -> bool:
     """Q35_1, Q35_2… are one multi-select question, not rows of a matrix.
 
     The label says "Selected Choice", or every ticked cell holds the column's
@@ -416,7 +415,7 @@ def _is_breakout(columns: list[Column], kept: list[DataRow]) -> bool:
     seen_text = False
     for column, choice in zip(columns, choices, strict=True):
         allowed = {choice.casefold(), *TICKED_CODES} if choice else set(TICKED_CODES)
-        values = {row[column.index].casefold() for _, row in kept} - {""}
+        values = {v.casefold() for v in set(kept.columns[column.index])} - {""}
         if not values <= allowed:
             return False
         seen_text = seen_text or bool(values - TICKED_CODES)

@@ -14,7 +14,7 @@ import re
 
 from polls.importers.common import (
     ColumnPlan,
-    DataRow,
+    Data,
     QuestionPlan,
     SurveyPlan,
     assemble,
@@ -23,7 +23,7 @@ from polls.importers.common import (
     split_rows,
 )
 from polls.importers.constants import SURVEYMONKEY
-from polls.importers.table import Rows, column_ref
+from polls.importers.table import Rows, Table, column_ref
 from polls.importers.types import ImportProblem, RawSurvey
 
 METADATA = {
@@ -43,8 +43,8 @@ def matches(rows: Rows) -> bool:
     return {"respondent id", "collector id"} <= first
 
 
-def read(rows: Rows, filename: str, *, include_previews: bool = False) -> RawSurvey:
-    headers, data = split_rows(rows, 2, filename)
+def read(table: Table, filename: str, *, include_previews: bool = False) -> RawSurvey:
+    headers, data = split_rows(table, 2, filename)
     top, labels = headers
     id_index = find_column(top, "Respondent ID")
     if id_index is None:
@@ -58,8 +58,8 @@ def read(rows: Rows, filename: str, *, include_previews: bool = False) -> RawSur
         SurveyPlan(
             platform=SURVEYMONKEY,
             filename=filename,
-            rows=data,
-            ids=[row[id_index] for _, row in data],
+            data=data,
+            ids=data.columns[id_index],
             id_column=column_ref(id_index, "Respondent ID"),
             questions=questions,
             attributes=attributes,
@@ -87,9 +87,7 @@ def _group_columns(
     return groups, attributes
 
 
-def _plan_question(
-    qid: str, text: str, columns: list[Column], data: list[DataRow]
-) -> list[QuestionPlan]:
+def _plan_question(qid: str, text: str, columns: list[Column], data: Data) -> list[QuestionPlan]:
     if len(columns) == 1:
         index, label = columns[0]
         is_text = label.casefold() == OPEN_ENDED
@@ -140,8 +138,8 @@ def _comment_questions(qid: str, text: str, comments: list[Column]) -> list[Ques
     return plans
 
 
-def _holds_only_choice(column: Column, data: list[DataRow]) -> bool:
+def _holds_only_choice(column: Column, data: Data) -> bool:
     """A checkbox column holds its own choice text (or 1) when ticked, else nothing."""
     index, label = column
     allowed = {label.casefold(), *TICKED_CODES}
-    return all(not row[index] or row[index].casefold() in allowed for _, row in data)
+    return all(not v or v.casefold() in allowed for v in set(data.columns[index]))

@@ -4,6 +4,12 @@ Row i of the result (0-based) is row i+1 as a spreadsheet shows it: header rows
 included, blank rows kept (as []) so that numbering never drifts, and a CSV
 record with line breaks inside a quoted answer counts as one row, as in Excel.
 A first line `sep=;` is hidden by Excel, so it is not counted either.
+
+`read_columns`, which the layout readers use, keeps the same rows by column
+(see Table): a 100,000-row export has two million cells, and column by column
+they are stripped and checked in C loops, and a column's repeated values
+(choices, scale points, dates) share one string. A CSV file is read as a
+stream of text where decode allows (see decode.text_chunks), else whole.
 """
 
 from __future__ import annotations
@@ -12,10 +18,18 @@ import csv
 import io
 import re
 import unicodedata
+from collections.abc import Iterator
 from datetime import date, datetime, time
-from itertools import islice
+from itertools import chain, islice
 
-from polls.importers.decode import ZIP_MAGIC, decode
+from polls.importers.decode import (
+    ZIP_MAGIC,
+    WholeText,
+    decode,
+    start_of,
+    text_stream,
+    whole,
+)
 from polls.importers.types import ImportProblem
 
 MAX_ROWS = 1_000_000
@@ -26,6 +40,11 @@ SNIFF_ROWS = 6
 SEP_LINE = re.compile(r"sep=(.)[ \t]*\n")
 XLS_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 XLSX_SUFFIXES = (".xlsx", ".xlsm")
+HEAD_ROWS = 3  # the most header rows a layout has (Qualtrics)
+CHUNK_ROWS = 1024  # rows turned into columns at a time
+# A column stops sharing its repeated values once it has this many distinct ones
+# and they are more than a quarter of its rows (free text, ids, timestamps).
+SHARE_LIMIT = 512
 
 # The csv module refuses fields over 128 KiB with an unhelpful error; we check
 # cell length ourselves (MAX_CELL) so that the message names the cell.
@@ -34,41 +53,102 @@ csv.field_size_limit(max(csv.field_size_limit(), 64 * 1024 * 1024))
 Rows = list[list[str]]
 
 
-def read_table(data: bytes, filename: str, file_type: str = "auto") -> Rows:
+class Table:
+    """A file's rows by column, as read_table would return them.
+
+    head: the first HEAD_ROWS rows as lists, as read_table gives them (what
+    layout detection and the header rows need). columns: every row's cells,
+    one list per column, padded with "" to the widest row. blank: 0-based
+    indexes of rows without a value. count: how many rows.
+    """
+
+    __slots__ = ("blank", "columns", "count", "head")
+
+    def __init__(self, head: Rows, columns: list[list[str]], count: int, blank: list[int]):
+        self.head = head
+        self.columns = columns
+        self.count = count
+        self.blank = blank
+
+    def is_empty(self) -> bool:
+        return len(self.blank) == self.count
+
+
+def read_table(data, filename: str, file_type: str = "auto") -> Rows:
     """file_type: "csv", "xlsx" or "auto" (zip bytes or an .xlsx name mean XLSX)."""
-    if data.startswith(XLS_MAGIC):
+    if _is_xlsx(data, filename, file_type):
+        rows = read_xlsx(whole(data), filename)
+    else:
+        rows = read_csv(whole(data), filename)
+    if not any(any(row) for row in rows):
+        raise ImportProblem("the file is empty", file=filename)
+    return rows
+
+
+def read_columns(source, filename: str, file_type: str = "auto") -> Table:
+    """read_table by column. source: bytes, or a binary file object (read from its start)."""
+    if _is_xlsx(source, filename, file_type):
+        table = _table(_xlsx_rows(whole(source), filename), filename)
+    else:
+        try:
+            table = _table(_streamed_records(source), filename)
+        except (WholeText, UnicodeDecodeError):
+            text = decode(whole(source), filename)
+            table = _table(_text_records(text), filename)
+    if table.is_empty():
+        raise ImportProblem("the file is empty", file=filename)
+    return table
+
+
+def _is_xlsx(source, filename: str, file_type: str) -> bool:
+    start = start_of(source, len(XLS_MAGIC))
+    if start.startswith(XLS_MAGIC):
         raise ImportProblem(
             "this is an old Excel .xls workbook; save it as .xlsx or CSV UTF-8", file=filename
         )
     if file_type == "auto":
-        is_xlsx = data.startswith(ZIP_MAGIC) or filename.lower().endswith(XLSX_SUFFIXES)
-        file_type = "xlsx" if is_xlsx else "csv"
-    rows = read_xlsx(data, filename) if file_type == "xlsx" else read_csv(data, filename)
-    if not any(any(row) for row in rows):
-        raise ImportProblem("the file is empty", file=filename)
-    return rows
+        return start.startswith(ZIP_MAGIC) or filename.lower().endswith(XLSX_SUFFIXES)
+    return file_type == "xlsx"
 
 
 # --- CSV ---------------------------------------------------------------------
 
 
 def read_csv(data: bytes, filename: str) -> Rows:
-    text = decode(data, filename)
-    if "\r" in text:
-        # One pass over the text is far cheaper than fixing line breaks cell by cell.
-        text = text.replace("\r\n", "\n").replace("\r", "\n")
-    delimiter, text = _sep_line(text)
-    delimiter = delimiter or sniff_delimiter(text)
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     rows: Rows = []
+    records = _text_records(decode(data, filename))
     try:
-        for number, record in enumerate(reader, start=1):
+        for number, record in enumerate(records, start=1):
             if number > MAX_ROWS:
                 _too_many_rows(filename)
             rows.append(_clean(record, number, filename))
     except csv.Error as e:
         raise ImportProblem(f"cannot read this CSV: {e}", file=filename, row=len(rows) + 1) from e
     return rows
+
+
+def _text_records(text: str) -> Iterator[list[str]]:
+    """The records of a whole decoded text, unstripped."""
+    if "\r" in text:
+        # One pass over the text is far cheaper than fixing line breaks cell by cell.
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    delimiter, text = _sep_line(text)
+    delimiter = delimiter or sniff_delimiter(text)
+    return csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+
+
+def _streamed_records(source) -> Iterator[list[str]]:
+    """The records of a UTF-8 source read as a stream (decode.text_stream)."""
+    stream = text_stream(source)
+    try:
+        start = stream.read(SNIFF_CHARS + 1)  # enough to find a sep= line and the delimiter
+        start += stream.readline()  # up to a line's end: csv.reader reads the rest by lines
+    except UnicodeDecodeError:
+        raise WholeText from None
+    delimiter, start = _sep_line(start)
+    delimiter = delimiter or sniff_delimiter(start)
+    lines = chain(io.StringIO(start, newline="\n"), stream)
+    return csv.reader(lines, delimiter=delimiter)
 
 
 def _sep_line(text: str) -> tuple[str, str]:
@@ -137,11 +217,121 @@ def _too_many_rows(filename: str) -> None:
     )
 
 
+# --- rows to columns -----------------------------------------------------------
+
+
+class _Shared(dict):
+    """A column's cells, stripped once per distinct value and shared (raw → stripped)."""
+
+    __slots__ = ("longest",)
+
+    def __init__(self):
+        super().__init__()
+        self.longest = 0
+
+    def __missing__(self, raw: str) -> str:
+        cell = raw.strip()
+        if cell is not raw:
+            cell = self.setdefault(cell, cell)
+        self[raw] = cell
+        self.longest = max(self.longest, len(cell))
+        return cell
+
+
+class _Columns:
+    """Builds a Table from records, CHUNK_ROWS at a time, with the checks read_csv makes."""
+
+    def __init__(self, filename: str):
+        self.filename = filename
+        self.head: Rows = []
+        self.columns: list[list[str]] = []
+        self.shared: list[_Shared | None] = []
+        self.count = 0
+        self.blank: list[int] = []
+
+    def add(self, records: list[list[str]]) -> None:
+        if not records:
+            return
+        if self.count + len(records) > MAX_ROWS:
+            self.add(records[: MAX_ROWS - self.count])
+            _too_many_rows(self.filename)
+        lengths = list(map(len, records))
+        width = max(lengths)
+        while len(self.columns) < width:
+            self.columns.append([""] * self.count)
+            self.shared.append(_Shared())
+        width = len(self.columns)
+        if min(lengths) < width:
+            for record in records:
+                if len(record) < width:
+                    record.extend([""] * (width - len(record)))
+        cells = []
+        for raw, shared in zip(zip(*records, strict=True), self.shared, strict=True):
+            if shared is None:
+                cells.append(list(map(str.strip, raw)))
+            else:
+                cells.append(list(map(shared.__getitem__, raw)))
+        self._check_lengths(cells)
+        if self.count < HEAD_ROWS:
+            for i in range(min(len(records), HEAD_ROWS - self.count)):
+                self.head.append([c[i] for c in cells][: lengths[i]])
+        flags = list(map(any, zip(*cells, strict=True)))
+        if not all(flags):
+            self.blank.extend(self.count + i for i, flag in enumerate(flags) if not flag)
+        for column, new in zip(self.columns, cells, strict=True):
+            column += new
+        self.count += len(records)
+        for j, shared in enumerate(self.shared):
+            if shared is not None and len(shared) > SHARE_LIMIT and len(shared) * 4 > self.count:
+                self.shared[j] = None  # mostly distinct values: not worth a dictionary
+
+    def _check_lengths(self, cells: list[list[str]]) -> None:
+        limit = MAX_CELL
+        for column, shared in zip(cells, self.shared, strict=True):
+            longest = shared.longest if shared is not None else max(map(len, column))
+            if longest > limit:
+                break
+        else:
+            return
+        for i in range(len(cells[0])):
+            row = [column[i] for column in cells]
+            if max(map(len, row)) > limit:
+                _cell_too_long(row, self.count + i + 1, self.filename)
+        for shared in self.shared:  # a long value met before, in an earlier row
+            if shared is not None:
+                shared.longest = 0
+
+    def table(self) -> Table:
+        return Table(self.head, self.columns, self.count, self.blank)
+
+
+def _table(records: Iterator[list[str]], filename: str) -> Table:
+    columns = _Columns(filename)
+    chunk: list[list[str]] = []
+    try:
+        for record in records:
+            chunk.append(record)
+            if len(chunk) == CHUNK_ROWS:
+                columns.add(chunk)
+                chunk = []
+    except csv.Error as e:
+        columns.add(chunk)  # a bad cell before the error is named first, as read_csv does
+        raise ImportProblem(
+            f"cannot read this CSV: {e}", file=filename, row=columns.count + 1
+        ) from e
+    columns.add(chunk)
+    return columns.table()
+
+
 # --- XLSX --------------------------------------------------------------------
 
 
 def read_xlsx(data: bytes, filename: str) -> Rows:
     """The first worksheet, read streaming (read_only) with cached formula values."""
+    return list(_xlsx_rows(data, filename))
+
+
+def _xlsx_rows(data: bytes, filename: str) -> Iterator[list[str]]:
     from openpyxl import load_workbook  # imported here: CSV-only use need not load it
 
     try:
@@ -152,7 +342,7 @@ def read_xlsx(data: bytes, filename: str) -> Rows:
             "save it as CSV UTF-8",
             file=filename,
         ) from None
-    rows: Rows = []
+    read = 0
     try:
         if not workbook.worksheets:
             raise ImportProblem("the workbook has no worksheet", file=filename)
@@ -161,18 +351,18 @@ def read_xlsx(data: bytes, filename: str) -> Rows:
         for number, values in enumerate(sheet.iter_rows(values_only=True), start=1):
             if number > MAX_ROWS:
                 _too_many_rows(filename)
-            rows.append(_xlsx_row(values, number, filename))
+            yield _xlsx_row(values, number, filename)
+            read = number
     except ImportProblem:
         raise
     except Exception as e:  # noqa: BLE001 — a truncated workbook fails while streaming rows
         raise ImportProblem(
             f"the workbook is damaged and cannot be read past this row ({_reason(e)})",
             file=filename,
-            row=len(rows) + 1,
+            row=read + 1,
         ) from None
     finally:
         workbook.close()
-    return rows
 
 
 def _reason(e: Exception) -> str:

@@ -1,17 +1,24 @@
 """What the importers hand each other: raw columns, question specs, answers.
 
 The pipeline is
-  bytes --read_table--> rows --layout reader--> RawSurvey
+  bytes --read_columns--> Table --layout reader--> RawSurvey
         --infer (+ schema overrides)--> QuestionSpec per question
-        --interpret--> ParsedAnswer per respondent and question
+        --interpret--> Answers (ParsedAnswer per respondent) per question
         --polls.loading.load_poll--> database rows (one transaction).
 Everything before loading is pure (no database), so the preview page can run it
 as often as the researcher changes a kind.
+
+A 100,000-row export has millions of cells, so the bulky parts are stored by
+column: a RawColumn's cells, the survey's Respondents and a question's Answers.
+The latter two still read as sequences of RawRespondent and ParsedAnswer.
 """
 
 from __future__ import annotations
 
+from array import array
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from itertools import compress
 
 
 class ImportProblem(Exception):
@@ -62,11 +69,38 @@ class RawRespondent:
     attributes: dict[str, str]
 
 
+class Respondents(Sequence[RawRespondent]):
+    """The kept responses by column: ids, spreadsheet rows and attribute cells."""
+
+    __slots__ = ("attributes", "ids", "rows")
+
+    def __init__(
+        self, ids: list[str], rows: Sequence[int], attributes: list[tuple[str, list[str]]]
+    ):
+        self.ids = ids
+        self.rows = rows
+        self.attributes = attributes  # (name, one cell per respondent)
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def __getitem__(self, index):
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(len(self)))]
+        return RawRespondent(self.ids[index], self.rows[index], self.attributes_of(index))
+
+    def __iter__(self) -> Iterator[RawRespondent]:
+        return map(self.__getitem__, range(len(self)))
+
+    def attributes_of(self, index: int) -> dict[str, str]:
+        return {name: cells[index] for name, cells in self.attributes if cells[index]}
+
+
 @dataclass
 class RawSurvey:
     platform: str  # a polls.models.Poll.Platform value
     filename: str
-    respondents: list[RawRespondent]
+    respondents: Respondents
     questions: list[RawQuestion]
     attribute_columns: list[str]
     skipped_previews: int = 0
@@ -95,10 +129,63 @@ class QuestionSpec:
     subsample: str = ""
 
 
-@dataclass
+@dataclass(slots=True)
 class ParsedAnswer:
     respondent: int  # index into RawSurvey.respondents
     value: float | None = None
     text: str = ""
     other_text: str = ""
     options: list[int] = field(default_factory=list)  # indexes into QuestionSpec.options
+
+
+class Answers(Sequence[ParsedAnswer]):
+    """One question's answers by column, one entry per respondent who answered.
+
+    respondents holds indexes into RawSurvey.respondents in file order (an
+    array of 4-byte integers: a question may have 100,000 answers); the
+    other columns are None when the question has no such part (no scale
+    values, no texts…). A cell value repeats, so `options` shares one tuple
+    among the answers that picked the same options.
+    """
+
+    __slots__ = ("options", "other_texts", "respondents", "texts", "values")
+
+    def __init__(
+        self,
+        respondents: Sequence[int],
+        *,
+        values: list[float] | None = None,
+        texts: list[str] | None = None,
+        other_texts: list[str] | None = None,
+        options: list[tuple[int, ...]] | None = None,
+    ):
+        self.respondents = respondents
+        self.values = values
+        self.texts = texts
+        self.other_texts = other_texts if other_texts and any(other_texts) else None
+        self.options = options
+
+    def __len__(self) -> int:
+        return len(self.respondents)
+
+    def __getitem__(self, index):
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(len(self)))]
+        return ParsedAnswer(
+            self.respondents[index],
+            value=self.values[index] if self.values is not None else None,
+            text=self.texts[index] if self.texts is not None else "",
+            other_text=self.other_texts[index] if self.other_texts is not None else "",
+            options=list(self.options[index]) if self.options is not None else [],
+        )
+
+    def __iter__(self) -> Iterator[ParsedAnswer]:
+        return map(self.__getitem__, range(len(self)))
+
+    def with_other_text(self) -> int:
+        return len(self) - self.other_texts.count("") if self.other_texts is not None else 0
+
+
+def answered(cells: list[str]) -> array:
+    """Indexes of the non-empty cells, as 4-byte integers rather than int objects."""
+    return array("i", compress(range(len(cells)), cells))
