@@ -86,6 +86,7 @@ def run(name: str, url: str, rows: int) -> None:
         start = time.perf_counter()
         leaves = dataset.codebook(scene, WORDS)
         counts = dataset.deal_and_code(scene, poll, leaves)
+        dataset.analyze()
         results.note(
             f"scene: {len(leaves) + dataset.PARENTS} themes, {counts['codings']:,} codings, "
             f"{counts['double_coded']:,} double-coded on Q1 (built in "
