@@ -595,23 +595,37 @@ def group_theme_table(units: Sequence[Sequence[frozenset | None]]) -> list[Group
     column = {t: i for i, t in enumerate(themes)}
     m = np.array([sum(s is not None for s in unit) for unit in units], dtype=np.int64)
     rated, pairable = m >= 1, m >= 2
-    k = np.zeros((len(units), len(themes)), dtype=np.int64)
-    applied = np.zeros((coders, len(themes)), dtype=np.int64)  # over pairable units
+    # One entry per theme a coder applied to a unit: sparse. A dense units × themes
+    # table of k would take 48 MB at 20,000 units × 300 themes, and its temporaries
+    # five times that; a unit without the theme (k = 0) adds nothing to the sums
+    # below but full agreement, which the counts of units stand for.
+    unit_of, theme_of, coder_of = [], [], []
     for u, unit in enumerate(units):
         for c, s in enumerate(unit):
             for t in s or ():
-                k[u, column[t]] += 1
-                applied[c, column[t]] += pairable[u]
-    k_r, m_r = k[rated], m[rated][:, None].astype(float)
-    pi1 = (k_r / m_r).mean(axis=0) if len(m_r) else np.zeros(len(themes))
-    k_p, m_p = k[pairable], m[pairable][:, None]
-    agreeing = (k_p * (k_p - 1) + (m_p - k_p) * (m_p - k_p - 1)) / (m_p * (m_p - 1))
+                unit_of.append(u)
+                theme_of.append(column[t])
+                coder_of.append(c)
+    count = len(themes)
+    unit_of, theme_of = np.array(unit_of, dtype=np.int64), np.array(theme_of, dtype=np.int64)
+    applied = np.zeros((coders, count), dtype=np.int64)  # over pairable units
+    np.add.at(applied, (np.array(coder_of, dtype=np.int64), theme_of), pairable[unit_of])
+    cells, k = np.unique(unit_of * count + theme_of, return_counts=True)  # k > 0 only
+    cell_unit, cell_theme = cells // count, cells % count
+    n_rated = int(rated.sum())
+    pi1 = np.bincount(cell_theme, weights=k / m[cell_unit], minlength=count) / max(n_rated, 1)
+    on_pair = pairable[cell_unit]
+    k_p, m_p, t_p = k[on_pair], m[cell_unit][on_pair], cell_theme[on_pair]
     n_pairable = int(pairable.sum())
-    pa = agreeing.mean(axis=0) if n_pairable else None
+    pa = None
+    if n_pairable:
+        agreeing = (k_p * (k_p - 1) + (m_p - k_p) * (m_p - k_p - 1)) / (m_p * (m_p - 1))
+        pa = 1 - np.bincount(t_p, weights=1 - agreeing, minlength=count) / n_pairable
     # Krippendorff: coincidences of unlike values, Σ k(m−k)/(m−1), against n1·n0.
-    unlike = (k_p * (m_p - k_p) / (m_p - 1)).sum(axis=0)
+    unlike = np.bincount(t_p, weights=k_p * (m_p - k_p) / (m_p - 1), minlength=count)
     n = int(m[pairable].sum())
-    n1 = k_p.sum(axis=0)
+    n1 = np.zeros(count, dtype=np.int64)
+    np.add.at(n1, t_p, k_p)
     n0 = n - n1
     rows = []
     for i, theme in enumerate(themes):
