@@ -1,6 +1,6 @@
 """How long importing a 100,000-row Qualtrics export takes, until queryable.
 
-    .venv/bin/python bench/import_speed.py [--rows 100000] [--database-url URL] [--server]
+    .venv/bin/python bench/import_speed.py [--rows 100000] [--database-url URL]
 
 Generates an export in the Qualtrics layout (three header rows; 10 questions:
 3 free text of 5-60 words, 4 scales, 2 single choice, 1 multi choice split
@@ -12,10 +12,10 @@ database of its own:
 - journey: what a researcher does in the browser, request by request through
   Django's WSGI handler in this process: the upload page, the upload, the
   preview page, the confirmation. The request body is streamed from a file,
-  so the peak RSS of each step is the server's own;
-- server (--server): the same journey over HTTP against gunicorn with three
-  workers, as the README runs it: the peak RSS of the busiest worker and the
-  peak PSS of the whole server (master and workers) during each step.
+  so the peak RSS of each step is the server's own.
+
+The same journey over HTTP against gunicorn, with the whole server's memory,
+is bench/run.py's first figure.
 
 URL: sqlite:///… (default: files in a temp dir) or postgres://…, in which case
 each part uses a new database named after the URL's, created and dropped here
@@ -27,19 +27,15 @@ from __future__ import annotations
 import argparse
 import contextlib
 import csv
-import http.client
 import io
 import json
 import os
 import random
 import secrets
 import shutil
-import signal
-import socket
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from html.parser import HTMLParser
 from pathlib import Path
@@ -167,30 +163,6 @@ def _status_kb(pid, field: str) -> int:
     except OSError:
         pass
     return 0
-
-
-def pss(pid: int) -> float:
-    """Proportional set size in MB: shared pages counted once across processes."""
-    try:
-        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
-            if line.startswith("Pss:"):
-                return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return 0.0
-
-
-def children(pid: int) -> list[int]:
-    found = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-            except OSError:
-                continue
-            if int(fields[1]) == pid:
-                found.append(int(entry.name))
-    return found
 
 
 # --- a browser ------------------------------------------------------------------------
@@ -345,27 +317,6 @@ def wsgi_sender(application):
     return send
 
 
-def http_sender(port: int):
-    def send(method, path, headers, body, length):
-        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=600)
-        try:
-            connection.putrequest(method, path, skip_host=True)
-            for name, value in headers.items():
-                connection.putheader(name, value)
-            connection.endheaders()
-            if isinstance(body, bytes):
-                connection.send(body)
-            else:
-                while chunk := body.read(1 << 20):
-                    connection.send(chunk)
-            response = connection.getresponse()
-            return response.status, response.getheaders(), response.read()
-        finally:
-            connection.close()
-
-    return send
-
-
 # --- the parts ------------------------------------------------------------------------
 
 
@@ -476,94 +427,6 @@ def part_journey(export: Path, workdir: Path) -> dict:
     return journey(browser, export, username, password, project, Watch)
 
 
-def part_server(export: Path, workdir: Path, url: str, preload: bool = False) -> dict:
-    username, password, project = bench_people()
-    from django.db import connection
-
-    connection.close()  # the server's workers have the database to themselves
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    env = {**os.environ, **SERVER_SETTINGS, "DATABASE_URL": url}
-    gunicorn = Path(sys.executable).parent / "gunicorn"
-    command = [str(gunicorn), "config.wsgi", "--bind", f"127.0.0.1:{port}", "--workers", "3"]
-    command += ["--timeout", "600"] + ["--preload"] * preload
-    server = subprocess.Popen(
-        command,
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=open(workdir / "gunicorn.log", "wb"),  # noqa: SIM115
-    )
-    try:
-        deadline = time.monotonic() + 60
-        while len(children(server.pid)) < 3 or not _listening(port):
-            if time.monotonic() > deadline or server.poll() is not None:
-                raise RuntimeError(f"gunicorn did not start; see {workdir / 'gunicorn.log'}")
-            time.sleep(0.2)
-        warm_up(port, workdir)
-        idle = sum(pss(p) for p in [server.pid, *children(server.pid)])
-        splits: list = []
-
-        class Watch:
-            def __init__(self, name):
-                self.name = name
-                self.memory = []
-                self.stop = threading.Event()
-                self.sampler = threading.Thread(target=self._sample, daemon=True)
-                self.top = 0.0
-
-            def __enter__(self):
-                self.workers = children(server.pid)
-                for pid in self.workers:
-                    reset_peak(pid)
-                self.sampler.start()
-                return self.memory
-
-            def _sample(self):
-                while not self.stop.is_set():
-                    each = [pss(p) for p in [server.pid, *children(server.pid)]]
-                    if sum(each) > self.top:
-                        self.top, self.split = sum(each), each
-                    self.stop.wait(0.02)
-
-            def __exit__(self, *exc):
-                self.stop.set()
-                self.sampler.join()
-                self.memory.append(max(peak_rss(p) for p in self.workers))
-                self.memory.append(self.top)
-                splits.append((self.name, getattr(self, "split", [])))
-
-        browser = Browser(http_sender(port), workdir)
-        result = journey(browser, export, username, password, project, Watch)
-        result["idle_pss"] = idle
-        result["splits"] = splits
-        return result
-    finally:
-        server.send_signal(signal.SIGTERM)
-        server.wait(timeout=30)
-
-
-def warm_up(port: int, workdir: Path) -> None:
-    """Have every worker serve pages first, as on a server in use (views, templates loaded)."""
-
-    def visit():
-        browser = Browser(http_sender(port), workdir)
-        for path in ("/login/", "/login/", "/"):
-            browser.get(path)
-
-    visitors = [threading.Thread(target=visit) for _ in range(6)]
-    for visitor in visitors:
-        visitor.start()
-    for visitor in visitors:
-        visitor.join()
-
-
-def _listening(port: int) -> bool:
-    with socket.socket() as probe:
-        return probe.connect_ex(("127.0.0.1", port)) == 0
-
-
 # --- databases ------------------------------------------------------------------------
 
 
@@ -606,12 +469,6 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=100_000)
     parser.add_argument("--database-url", help="default: new SQLite files in a temp dir")
-    parser.add_argument("--server", action="store_true", help="also time the journey on gunicorn")
-    parser.add_argument(
-        "--preload",
-        action="store_true",
-        help="with --server: gunicorn --preload (shared app pages)",
-    )
     parser.add_argument("--part", help=argparse.SUPPRESS)
     parser.add_argument("--export", help=argparse.SUPPRESS)
     parser.add_argument("--workdir", help=argparse.SUPPRESS)
@@ -619,12 +476,8 @@ def main() -> None:
     if args.part:  # one part, in a process of its own
         setup_django(args.database_url)
         export, workdir = Path(args.export), Path(args.workdir)
-        if args.part == "pipeline":
-            result = part_pipeline(export)
-        elif args.part == "journey":
-            result = part_journey(export, workdir)
-        else:
-            result = part_server(export, workdir, args.database_url, args.preload)
+        pipeline = args.part == "pipeline"
+        result = part_pipeline(export) if pipeline else part_journey(export, workdir)
         print(json.dumps(result))
         return
 
@@ -633,7 +486,7 @@ def main() -> None:
     t = time.perf_counter()
     export.write_bytes(generate(args.rows))
     generated = time.perf_counter() - t
-    parts = ["pipeline", "journey"] + (["server"] if args.server else [])
+    parts = ["pipeline", "journey"]
     results = {}
     kind = (args.database_url or "sqlite").split(":")[0]
     try:
@@ -641,7 +494,6 @@ def main() -> None:
             url = database_for(args.database_url, part, tmp)
             create_database(url)
             command = [sys.executable, __file__, "--part", part, "--database-url", url]
-            command += ["--preload"] * args.preload
             command += ["--export", str(export), "--workdir", str(tmp)]
             # The journey runs with a server's settings (DEBUG off), as gunicorn does.
             env = {**os.environ, **(SERVER_SETTINGS if part != "pipeline" else {})}
@@ -667,13 +519,6 @@ def main() -> None:
     peak = max(p for *_, p in pipeline["stages"])
     print(f"  {'total, until queryable':<32}{total:>10.2f}{peak:>14.0f}")
     _journey_table("Journey, in process (WSGI)", results["journey"]["steps"], ["peak RSS MB"])
-    if "server" in results:
-        server = results["server"]
-        print(f"\n(gunicorn, 3 workers: {server['idle_pss']:.0f} MB PSS when idle, warmed up)")
-        _journey_table("Journey, gunicorn", server["steps"], ["worker RSS MB", "server PSS MB"])
-        print("  server PSS at its peak in each step, master then workers (MB):")
-        for name, split in server["splits"]:
-            print(f"    {name:<30}" + " ".join(f"{m:>6.0f}" for m in split))
 
 
 def _journey_table(title: str, steps: list, columns: list[str]) -> None:
