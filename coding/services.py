@@ -11,8 +11,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable
 
-from django.db import connection, transaction
-from django.db.models.constants import OnConflict
+from django.db import transaction
 from django.utils import timezone
 
 from coding.models import (
@@ -26,6 +25,7 @@ from coding.models import (
     Theme,
     ThemePath,
 )
+from polls.bulk_sql import insert_once
 from polls.models import Answer, Project
 
 
@@ -79,37 +79,16 @@ def _current(theme: Theme) -> Theme:
     return current
 
 
-def _insert_once(model, **values) -> bool:
-    """INSERT the row unless a unique constraint already holds one like it; True if it did.
-
-    One statement, where create() in a savepoint takes three round trips to the
-    database: applying a theme is the workbench's most frequent request.
-    """
-    meta, ops, ignore = model._meta, connection.ops, OnConflict.IGNORE
-    fields = [meta.get_field(name) for name in values]
-    columns = ", ".join(ops.quote_name(field.column) for field in fields)
-    sql = (
-        f"{ops.insert_statement(on_conflict=ignore)} {ops.quote_name(meta.db_table)} "
-        f"({columns}) VALUES ({', '.join(['%s'] * len(fields))}) "
-        f"{ops.on_conflict_suffix_sql(fields, ignore, None, None)}"
-    )
-    pairs = zip(fields, values.values(), strict=True)
-    params = [field.get_db_prep_save(value, connection) for field, value in pairs]
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return cursor.rowcount == 1
-
-
 @transaction.atomic
 def apply_theme(answer: Answer, theme: Theme, coder, batch=None) -> bool:
     theme = _current(theme)
     now = timezone.now()
     # Already applied (a double click, or another tab a moment ago): nothing to do.
-    if not _insert_once(Coding, answer=answer.pk, theme=theme.pk, coder=coder.pk, created_at=now):
+    if not insert_once(Coding, answer=answer.pk, theme=theme.pk, coder=coder.pk, created_at=now):
         return False
     coded = Mark.Status.CODED
     mark = {"answer": answer.pk, "coder": coder.pk, "flag": "", "memo": "", "updated_at": now}
-    if _insert_once(Mark, status=coded, **mark):
+    if insert_once(Mark, status=coded, **mark):
         before = Mark.Status.UNCODED
     else:
         before = Mark.objects.get(answer=answer, coder=coder).status
