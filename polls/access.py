@@ -26,24 +26,25 @@ def _check(role: str, roles) -> None:
 
 
 def get_project(request, code: UUID, roles=None) -> tuple[Project, str]:
-    project = get_object_or_404(Project.objects.for_user(request.user), code=code)
-    role = project.role_of(request.user)
-    _check(role, roles)
-    return project, role
+    return get_in_project(request, Project.objects.all(), "", roles, code=code)
 
 
 def get_in_project(request, queryset, project: str, roles=None, **lookup):
     """(object, role): an object of a project the user belongs to, checked against `roles`.
 
     `project` is the path from the object to its project ("project",
-    "question__poll__project"). Objects of other projects are 404, like missing ones.
+    "question__poll__project"; "" for a project). Objects of other projects are
+    404, like missing ones.
     """
+    memberships = f"{project}__memberships" if project else "memberships"
     # The role comes with the object: annotate() after filter() reads the same
     # membership row the filter joined, so the check costs no second query.
-    members_only = queryset.filter(**{f"{project}__memberships__user": request.user}).annotate(
-        member_role=F(f"{project}__memberships__role")
+    members_only = queryset.filter(**{f"{memberships}__user": request.user}).annotate(
+        member_role=F(f"{memberships}__role")
     )
-    found = get_object_or_404(members_only.select_related(project), **lookup)
+    if project:
+        members_only = members_only.select_related(project)
+    found = get_object_or_404(members_only, **lookup)
     _check(found.member_role, roles)
     return found, found.member_role
 
