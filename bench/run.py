@@ -95,9 +95,9 @@ def run(name: str, url: str, rows: int) -> None:
         question = counts["agreement_question"]
         coder = Session("127.0.0.1", gunicorn.port)
         coder.login("coder1", dataset.PASSWORD)
-        workbench(coder, question, leaves, results)
+        walk = workbench(coder, question, leaves, results)
         results.note("server memory after the workbench", gunicorn.memory_mb(), "MB")
-        reports(lead, poll, question, results)
+        reports(lead, poll, question, results, changes=(coder, walk[100:105], leaves))
         results.note("server memory after reports and agreement", gunicorn.memory_mb(), "MB")
         with gunicorn.peak_memory() as memory:
             exports(lead, poll, scene, env, results)
@@ -129,7 +129,8 @@ def import_journey(lead: Session, scene, export: bytes, results: Results):
     return Poll.objects.get(title=fields["title"])
 
 
-def workbench(coder: Session, question: int, leaves, results: Results) -> None:
+def workbench(coder: Session, question: int, leaves, results: Results) -> list[int]:
+    """Times the coder's requests; returns the answers they walked through."""
     from coding.models import Assignment, Mark
 
     coder_id = _user_id("coder1")
@@ -183,11 +184,22 @@ def workbench(coder: Session, question: int, leaves, results: Results) -> None:
 
     timings = [coder.get(f"/answers/{a}/similar/", htmx="matches").seconds for a in sample[:20]]
     results.add("similar answers over the question's answers", timings, 500)
+    return walk
 
 
-def reports(lead: Session, poll, question: int, results: Results) -> None:
+def reports(lead: Session, poll, question: int, results: Results, changes) -> None:
+    """`changes`: (the coder, answers they code, themes) to change the question between views."""
     report = f"/polls/{poll.code}/report/"
-    timings = [lead.get(f"{report}?question={question}").seconds for _ in range(10)]
+    one = f"{report}?question={question}"
+    # Counted afresh: each view follows a coder's change to the question.
+    coder, answers, leaves = changes
+    timings = []
+    for answer, theme in zip(answers, leaves, strict=False):
+        form = {"next": f"/questions/{question}/code/?answer={answer}"}
+        coder.post(f"/answers/{answer}/themes/{theme.pk}/apply/", form, "actions")
+        timings.append(lead.get(one).seconds)
+    results.add("theme-frequency table, first view after a change", timings, None)
+    timings = [lead.get(one).seconds for _ in range(10)]
     results.add("theme-frequency table for one question", timings, 100)
     timings = [lead.get(report).seconds for _ in range(5)]
     results.add("whole report page (10 questions)", timings, None)

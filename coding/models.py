@@ -356,3 +356,32 @@ class Adjudication(models.Model):
 
     def __str__(self) -> str:
         return f"Settled answer {self.answer_id}"
+
+
+class QuestionVersion(models.Model):
+    """How often anything a question's theme counts rest on has changed.
+
+    Written only by database triggers (migration 0005), in the transaction that
+    changes a coding, a mark, a settlement or the theme hierarchy, so that no
+    code path can forget it. No foreign key: the triggers write here while
+    Django is deleting the question's answers.
+    """
+
+    question_id = models.BigIntegerField(primary_key=True)
+    n = models.BigIntegerField(default=0)
+
+
+class ThemeTally(models.Model):
+    """A question's theme counts (coding.tallies), good while `version` is the question's."""
+
+    CONSENSUS = 0  # source: the consensus; otherwise the coder's user id
+
+    question_id = models.BigIntegerField()
+    source = models.BigIntegerField()
+    version = models.BigIntegerField()
+    counts = models.JSONField()  # [[theme id, respondents], …]
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["question_id", "source"], name="tally_once_per_source")
+        ]

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from django.contrib.auth import get_user_model
 from django.db.models import Count, F, Q
 
+from coding import tallies
 from coding.adjudication import consensus_parts
 from coding.models import Coding, Theme
 from polls.models import Answer, Poll, Question
@@ -55,7 +56,16 @@ class Source:
         ]
 
     def theme_counts(self, question: Question, respondents=None) -> dict[int, int]:
-        """Theme id → distinct answers (= respondents) with it or a descendant: a query a part."""
+        """Theme id → distinct answers (= respondents) with it or a descendant.
+
+        The whole question's are kept (coding.tallies); a subsample's are counted.
+        """
+        if respondents is None:
+            return tallies.kept(question, self.coder, lambda: self._count(question, None))
+        return self._count(question, respondents)
+
+    def _count(self, question: Question, respondents) -> dict[int, int]:
+        """A query a part."""
         counts: dict[int, int] = {}
         for rows, path in self.parts(question, respondents):
             grouped = (

@@ -140,8 +140,9 @@ def _many_codings(poll, codebook, coder, respondents: int, start: int = 0) -> No
     )
 
 
-# The whole report of the four-question poll: summaries, options, values and themes.
-QUERY_BUDGET = 12
+# The whole report of the four-question poll: summaries, options, values and themes,
+# and two a coded question to look up and keep its counts (coding.tallies).
+QUERY_BUDGET = 20
 
 
 def test_exporting_takes_a_fixed_number_of_queries_whatever_the_number_of_codings(
@@ -154,4 +155,5 @@ def test_exporting_takes_a_fixed_number_of_queries_whatever_the_number_of_coding
             tables = _export(tmp_path / str(added), poll, "--source", "coder:bob")
         spent.append(len(queries.captured_queries))
         assert _themes(tables["Q4"])[0][2:5] == ["Barriers", "", str(coded_answers)]
-    assert spent[0] == spent[1]
+    # Fewer the second time: the questions whose codings did not change keep their counts.
+    assert spent[1] <= spent[0]
