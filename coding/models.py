@@ -129,9 +129,13 @@ class CodingQuerySet(models.QuerySet):
 
 
 class Coding(models.Model):
-    answer = models.ForeignKey(Answer, models.CASCADE, related_name="codings")
-    theme = models.ForeignKey(Theme, models.CASCADE, related_name="codings")
-    coder = models.ForeignKey(settings.AUTH_USER_MODEL, models.CASCADE, related_name="codings")
+    # Each foreign key leads one of the composite indexes below, so none needs its own:
+    # every index costs each of half a million inserts.
+    answer = models.ForeignKey(Answer, models.CASCADE, related_name="codings", db_index=False)
+    theme = models.ForeignKey(Theme, models.CASCADE, related_name="codings", db_index=False)
+    coder = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.CASCADE, related_name="codings", db_index=False
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = CodingQuerySet.as_manager()
@@ -169,8 +173,11 @@ class Mark(models.Model):
         UNCLEAR = "unclear", "Unclear"
         DISCUSS = "discuss", "Discuss with the lead"
 
-    answer = models.ForeignKey(Answer, models.CASCADE, related_name="marks")
-    coder = models.ForeignKey(settings.AUTH_USER_MODEL, models.CASCADE, related_name="marks")
+    # Indexed by the unique constraint (answer first) and mark_by_coder_status.
+    answer = models.ForeignKey(Answer, models.CASCADE, related_name="marks", db_index=False)
+    coder = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.CASCADE, related_name="marks", db_index=False
+    )
     status = models.CharField(max_length=10, choices=Status.choices, blank=True)
     flag = models.CharField(max_length=10, choices=Flag.choices, blank=True)
     memo = models.TextField(blank=True)

@@ -212,7 +212,8 @@ class AnswerQuerySet(models.QuerySet):
 
 
 class Answer(models.Model):
-    question = models.ForeignKey(Question, models.CASCADE, related_name="answers")
+    # No index of its own: the composite indexes below lead with the question.
+    question = models.ForeignKey(Question, models.CASCADE, related_name="answers", db_index=False)
     respondent = models.ForeignKey(Respondent, models.CASCADE, related_name="answers")
     value = models.FloatField(null=True, blank=True, help_text="The point chosen on a scale.")
     text = models.TextField(blank=True, help_text="A free-text answer.")
@@ -243,8 +244,9 @@ class Answer(models.Model):
 class Selection(models.Model):
     """One chosen option of a choice answer (single choice has exactly one)."""
 
-    answer = models.ForeignKey(Answer, models.CASCADE, related_name="selections")
-    option = models.ForeignKey(Option, models.CASCADE, related_name="selections")
+    # Indexed by the two composites below, one leading with each.
+    answer = models.ForeignKey(Answer, models.CASCADE, related_name="selections", db_index=False)
+    option = models.ForeignKey(Option, models.CASCADE, related_name="selections", db_index=False)
 
     class Meta:
         constraints = [
