@@ -57,7 +57,9 @@ class Split:
 def splits(poll: Poll) -> list[Split]:
     """Every way this poll can be split: its attributes, then its choice questions."""
     keys = set()
-    for attributes in poll.respondents.values_list("attributes", flat=True)[:500]:
+    # The first respondents in import order: an index range, not a sort of them all.
+    first = poll.respondents.order_by("position").values_list("attributes", flat=True)[:500]
+    for attributes in first:
         keys.update(attributes or {})
     found = [Split(f"{key} (attribute)", poll, attribute=key) for key in sorted(keys)]
     choice = (Question.Kind.SINGLE_CHOICE, Question.Kind.MULTI_CHOICE)

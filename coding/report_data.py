@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
 from django.contrib.auth import get_user_model
-from django.db.models import Exists, OuterRef
+from django.db.models import OuterRef, Subquery
 
 from coding.models import Coding, Quote, Theme
 from coding.reports import Source
@@ -71,12 +71,16 @@ class ReportOptions:
 
 def coders_of(poll: Poll):
     """Members who coded answers of this poll: the sources a report can be drawn from."""
-    # EXISTS stops at a member's first coding; a join would walk all 500,000 of them.
-    coded = Coding.objects.filter(coder=OuterRef("pk"), answer__question__poll=poll)
+    # A member's first coding in the poll, in the coder's index order and LIMIT 1:
+    # PostgreSQL plans an EXISTS as a semi-join and hashed each coder's 100,000
+    # codings (60 ms), or scanned every coding for a member who coded none.
+    first = Coding.objects.filter(coder=OuterRef("pk"), answer__question__poll=poll)
+    first = first.order_by("answer").values("pk")[:1]
     return (
         get_user_model()
-        .objects.filter(
-            Exists(coded),
+        .objects.alias(first_coding=Subquery(first))
+        .filter(
+            first_coding__isnull=False,
             memberships__project=poll.project_id,
             memberships__role__in=(Membership.Role.LEAD, Membership.Role.CODER),
         )

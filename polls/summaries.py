@@ -72,8 +72,9 @@ def questions_with_bases(poll: Poll, respondents=None):
         .prefetch_related("options")
         .annotate(
             answered=_count_subquery(Answer, respondents, question=OuterRef("pk")),
+            # Through the options: a question without any (free text) costs nothing.
             selection_count=_count_subquery(
-                Selection, respondents, answer__question=OuterRef("pk")
+                Selection, respondents, option__question=OuterRef("pk")
             ),
         )
     )
