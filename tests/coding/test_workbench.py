@@ -282,6 +282,21 @@ def test_a_worker_keeps_the_suggestion_model_until_the_themes_change_or_it_ages(
     assert len(built) == 3  # too old: built afresh
 
 
+def test_the_model_learns_from_each_of_my_coded_answers_once_oldest_first(
+    bob, alice, q4, answers, resources, time_theme
+):
+    answers[2].text, answers[2].other_text = "", "Agency staff"
+    answers[2].save()
+    services.apply_theme(answers[2], resources, bob)
+    services.apply_theme(answers[0], resources, bob)
+    services.apply_theme(answers[0], time_theme, bob)
+    services.apply_theme(answers[1], time_theme, alice)  # not mine
+    assert suggestions.coded_examples(q4, bob) == [
+        (answers[0].text, frozenset({resources.pk, time_theme.pk})),
+        ("Agency staff", frozenset({resources.pk})),
+    ]
+
+
 def test_the_queue_page_has_a_query_budget(
     client, q4, bob, answers, resources, django_assert_max_num_queries
 ):
