@@ -78,9 +78,6 @@ def environment(database_url: str) -> dict[str, str]:
         "VERBATIM_CACHE_TABLE": "verbatim_cache",
         "SECURE_SSL_REDIRECT": "0",  # plain HTTP on 127.0.0.1; a proxy does TLS in production
         "DJANGO_SETTINGS_MODULE": "config.settings",
-        # glibc: memory a request frees goes back to the system (README).
-        "MALLOC_MMAP_THRESHOLD_": "131072",
-        "MALLOC_ARENA_MAX": "2",
     }
 
 
