@@ -12,10 +12,11 @@ import uuid
 from typing import NamedTuple
 
 from django.conf import settings
-from django.db import models
+from django.db import connection, models
 from django.db.models.functions import Lower
 
 from polls.models import Answer, Project, Question
+from polls.sql import execute, fetch_all, fetch_one
 
 # Distinguishable on white, and readable with dark text (chips print black on them).
 PALETTE = [
@@ -49,6 +50,35 @@ class ThemeQuerySet(models.QuerySet):
     def buttons_for(self, question: Question) -> list[ThemeButton]:
         fields = ThemeButton._fields
         return [ThemeButton(*row) for row in self.offered_for(question).values_list(*fields)]
+
+    def lock_current(self, pk: int, project_id: int) -> int:
+        """The id of the project's theme as it is now, locked: a merged theme stands
+        for the one it went into (Theme.DoesNotExist if the project has no such theme).
+
+        A coder whose page still offers a theme that a lead has just merged away
+        codes with its target, so no coding lands on the archived source after
+        the merge moved the others: the row lock orders this against a running
+        merge. Written out (polls.sql): it starts every theme applied or removed.
+        """
+        sql = "SELECT merged_into_id FROM coding_theme WHERE id = %s AND project_id = %s"
+        if connection.features.has_select_for_update:
+            sql += " FOR UPDATE"
+        seen = set()
+        while (row := fetch_one(sql, [pk, project_id])) is not None:
+            seen.add(pk)
+            if row[0] is None or row[0] in seen:
+                return pk
+            pk = row[0]
+        raise Theme.DoesNotExist
+
+    def button(self, pk: int, project_id: int) -> ThemeButton | None:
+        """One theme's button, unless it was merged into another (then that one changed)."""
+        row = fetch_one(
+            "SELECT id, name, colour, shortcut, description FROM coding_theme"
+            " WHERE id = %s AND project_id = %s AND merged_into_id IS NULL",
+            [pk, project_id],
+        )
+        return row and ThemeButton(*row)
 
 
 class Theme(models.Model):
@@ -127,6 +157,23 @@ class CodingQuerySet(models.QuerySet):
     def for_question(self, question: Question) -> CodingQuerySet:
         return self.filter(answer__question=question)
 
+    # The statements of a theme applied or removed, written out (polls.sql).
+
+    def discard(self, answer_id: int, theme_id: int, coder_id: int) -> bool:
+        """Delete one coding (nothing refers to codings); whether there was one."""
+        sql = "DELETE FROM coding_coding WHERE answer_id = %s AND theme_id = %s AND coder_id = %s"
+        return execute(sql, [answer_id, theme_id, coder_id]) > 0
+
+    def chips(self, answer_id: int, coder_id: int) -> list[tuple[int, str, str]]:
+        """(theme, name, colour) of the themes this coder applied to the answer, in
+        codebook order."""
+        return fetch_all(
+            "SELECT t.id, t.name, t.colour FROM coding_coding c"
+            " JOIN coding_theme t ON t.id = c.theme_id"
+            " WHERE c.answer_id = %s AND c.coder_id = %s ORDER BY t.position, t.name",
+            [answer_id, coder_id],
+        )
+
 
 class Coding(models.Model):
     # Each foreign key leads one of the composite indexes below, so none needs its own:
@@ -156,6 +203,40 @@ class Coding(models.Model):
         ]
 
 
+class MarkQuerySet(models.QuerySet):
+    # The statements of a theme applied or removed, written out (polls.sql).
+
+    def state_of(self, answer_id: int, coder_id: int) -> tuple[str, str] | None:
+        """(status, flag) of the coder's mark on the answer; None if there is none."""
+        sql = "SELECT status, flag FROM coding_mark WHERE answer_id = %s AND coder_id = %s"
+        return fetch_one(sql, [answer_id, coder_id])
+
+    def set_status(self, answer_id: int, coder_id: int, status: str, now) -> None:
+        execute(
+            "UPDATE coding_mark SET status = %s, updated_at = %s"
+            " WHERE answer_id = %s AND coder_id = %s",
+            [status, connection.ops.adapt_datetimefield_value(now), answer_id, coder_id],
+        )
+
+    def uncode_if_bare(self, answer_id: int, coder_id: int, now) -> bool:
+        """Back to "not coded" if the coder has no theme left on the answer; whether it was."""
+        changed = execute(
+            "UPDATE coding_mark SET status = %s, updated_at = %s"
+            " WHERE answer_id = %s AND coder_id = %s AND status <> %s AND NOT EXISTS"
+            " (SELECT 1 FROM coding_coding WHERE answer_id = %s AND coder_id = %s)",
+            [
+                Mark.Status.UNCODED,
+                connection.ops.adapt_datetimefield_value(now),
+                answer_id,
+                coder_id,
+                Mark.Status.UNCODED,
+                answer_id,
+                coder_id,
+            ],
+        )
+        return changed > 0
+
+
 class Mark(models.Model):
     """Where one coder stands on one answer: coded, nothing applies, or not yet.
 
@@ -182,6 +263,8 @@ class Mark(models.Model):
     flag = models.CharField(max_length=10, choices=Flag.choices, blank=True)
     memo = models.TextField(blank=True)
     updated_at = models.DateTimeField(auto_now=True)
+
+    objects = MarkQuerySet.as_manager()
 
     class Meta:
         constraints = [

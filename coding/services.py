@@ -25,8 +25,8 @@ from coding.models import (
     Theme,
     ThemePath,
 )
-from polls.bulk_sql import insert_once
 from polls.models import Answer, Project
+from polls.sql import insert_once, insert_one
 
 
 def _log(
@@ -62,63 +62,70 @@ def _themes_of(answer: Answer, coder) -> list[int]:
     return sorted(Coding.objects.filter(answer=answer, coder=coder).values_list("theme", flat=True))
 
 
-def _current(theme: Theme) -> Theme:
-    """The theme as it is now, locked: a merged theme stands for the one it went into.
-
-    A coder whose page still offers a theme that a lead has just merged away
-    codes with its target, so no coding lands on the archived source after the
-    merge moved the others (the row lock orders this against a running merge).
-    """
-    # Read in the theme's project: a view may pass Theme(pk=..., project=...) unread,
-    # and learns of a theme of another project by Theme.DoesNotExist.
-    current = Theme.objects.select_for_update().get(pk=theme.pk, project=theme.project_id)
-    seen = {current.pk}
-    while current.merged_into_id and current.merged_into_id not in seen:
-        current = Theme.objects.select_for_update().get(pk=current.merged_into_id)
-        seen.add(current.pk)
-    return current
+# Applying and removing a theme are what coders do most, so their statements are
+# written out (polls.sql) and they need only ids: the answer's pk and question_id,
+# the theme's pk and project_id (an unread Theme(pk=..., project_id=...) will do).
 
 
 @transaction.atomic
-def apply_theme(answer: Answer, theme: Theme, coder, batch=None) -> bool:
-    theme = _current(theme)
+def apply_theme(answer, theme, coder, batch=None) -> bool:
+    theme_id = Theme.objects.lock_current(theme.pk, theme.project_id)
     now = timezone.now()
     # Already applied (a double click, or another tab a moment ago): nothing to do.
-    if not insert_once(Coding, answer=answer.pk, theme=theme.pk, coder=coder.pk, created_at=now):
+    if not insert_once(Coding, answer=answer.pk, theme=theme_id, coder=coder.pk, created_at=now):
         return False
     coded = Mark.Status.CODED
-    mark = {"answer": answer.pk, "coder": coder.pk, "flag": "", "memo": "", "updated_at": now}
-    if insert_once(Mark, status=coded, **mark):
-        before = Mark.Status.UNCODED
-    else:
-        before = Mark.objects.get(answer=answer, coder=coder).status
-        if before != coded:
-            Mark.objects.filter(answer=answer, coder=coder).update(status=coded, updated_at=now)
-    _log(coder, Event.Action.APPLY, answer, theme, {"status": before}, {"status": coded}, batch)
+    before = _status(answer, coder)
+    if before is None:
+        mark = {"answer": answer.pk, "coder": coder.pk, "flag": "", "memo": "", "updated_at": now}
+        if insert_once(Mark, status=coded, **mark):
+            before = Mark.Status.UNCODED
+        else:  # another request made the mark meanwhile
+            before = _status(answer, coder)
+    if before != coded:
+        Mark.objects.set_status(answer.pk, coder.pk, coded, now)
+    _log_coding(coder, Event.Action.APPLY, answer, theme, theme_id, (before, coded), batch, now)
     return True
 
 
 @transaction.atomic
-def remove_theme(answer: Answer, theme: Theme, coder, batch=None) -> bool:
-    theme = _current(theme)
-    deleted, _ = Coding.objects.filter(answer=answer, theme=theme, coder=coder).delete()
-    if not deleted:
+def remove_theme(answer, theme, coder, batch=None) -> bool:
+    theme_id = Theme.objects.lock_current(theme.pk, theme.project_id)
+    if not Coding.objects.discard(answer.pk, theme_id, coder.pk):
         return False
-    mark = _mark(answer, coder)
-    before = mark.status
-    if not Coding.objects.filter(answer=answer, coder=coder).exists():
-        mark.status = Mark.Status.UNCODED
-        mark.save(update_fields=["status", "updated_at"])
-    _log(
-        coder,
-        Event.Action.REMOVE,
-        answer,
-        theme,
-        {"status": before},
-        {"status": mark.status},
-        batch,
-    )
+    now = timezone.now()
+    before = _status(answer, coder)
+    if before is None:  # codings without a mark: imported ones, say
+        mark = {"answer": answer.pk, "coder": coder.pk, "flag": "", "memo": "", "updated_at": now}
+        insert_once(Mark, status=Mark.Status.UNCODED, **mark)
+        before = Mark.Status.UNCODED
+    uncoded = Mark.objects.uncode_if_bare(answer.pk, coder.pk, now)
+    after = Mark.Status.UNCODED if uncoded else before
+    _log_coding(coder, Event.Action.REMOVE, answer, theme, theme_id, (before, after), batch, now)
     return True
+
+
+def _status(answer, coder) -> str | None:
+    state = Mark.objects.state_of(answer.pk, coder.pk)
+    return state and state[0]
+
+
+def _log_coding(coder, action, answer, theme, theme_id: int, statuses, batch, now) -> None:
+    """_log for a theme applied or removed, as one plain INSERT."""
+    before, after = statuses
+    insert_one(
+        Event,
+        project=theme.project_id,
+        user=coder.pk,
+        action=action,
+        answer=answer.pk,
+        question=answer.question_id,
+        theme=theme_id,
+        before={"status": before},
+        after={"status": after},
+        batch=batch,
+        created_at=now,
+    )
 
 
 @transaction.atomic

@@ -8,6 +8,8 @@ works without JavaScript too.
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 from django.conf import settings
 from django.contrib import messages
 from django.http import Http404, HttpResponse, QueryDict
@@ -17,10 +19,10 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
 from coding import assignments, assist, services
-from coding.models import Coding, Mark, Quote, Theme
+from coding.models import Coding, Mark, Quote, Theme, ThemeButton
 from coding.queue import STATUSES, Filters, Queue
 from coding.suggestions import suggester
-from polls.access import CODERS, EDITORS, get_answer, get_question
+from polls.access import CODERS, EDITORS, get_answer, get_answer_ref, get_question
 from polls.htmx import HtmxHttpRequest, partial_for, wants_partial
 
 QUEUE = "coding/queue.html"
@@ -236,14 +238,50 @@ def remove_theme(request: HtmxHttpRequest, answer: int, theme: int) -> HttpRespo
 
 
 def _code(request, answer: int, theme: int, action) -> HttpResponse:
-    answer, role = get_answer(request, answer, roles=CODERS)
+    ref, role = get_answer_ref(request, answer, roles=CODERS)
     # The service reads the theme itself, locked and within the project: one read, not two.
-    unread = Theme(pk=theme, project_id=answer.question.poll.project_id)
     try:
-        action(answer, unread, request.user)
+        action(ref, Theme(pk=theme, project_id=ref.project_id), request.user)
     except Theme.DoesNotExist:
         raise Http404 from None
+    if request.htmx and request.htmx.target == "coded":
+        button = Theme.objects.button(theme, ref.project_id)
+        if button is not None:
+            return _coded(request, ref, button)
+    answer, role = get_answer(request, ref.pk, roles=CODERS)
     return _after_coding(request, answer, role)
+
+
+def _coded(request, answer, theme: ThemeButton) -> HttpResponse:
+    """A theme button or chip pressed: its chips and marks, that one button and "Saved".
+
+    The rest of the coding form (300 theme buttons) stands; the suggestions,
+    which show what is applied, ask for themselves again.
+    """
+    chips = [Chip(*row) for row in Coding.objects.chips(answer.pk, request.user.pk)]
+    status, flag = Mark.objects.state_of(answer.pk, request.user.pk) or ("", "")
+    ctx = {
+        "answer": answer,
+        "applied": chips,
+        "mark": {"status": status, "flag": flag},
+        "can_code": True,
+        "flags": Mark.Flag.choices[1:],
+        "change": Change(theme, any(chip.pk == theme.pk for chip in chips)),
+    }
+    response = render(request, f"{QUEUE}#coded", ctx)
+    response["HX-Trigger-After-Settle"] = "refresh-progress, refresh-suggestions"
+    return response
+
+
+class Chip(NamedTuple):
+    pk: int
+    name: str
+    colour: str
+
+
+class Change(NamedTuple):
+    theme: ThemeButton
+    on: bool
 
 
 @require_POST

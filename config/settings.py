@@ -129,6 +129,10 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
+# Django's database sessions and ModelBackend, each read in one plain query (polls/sessions.py).
+SESSION_ENGINE = "polls.sessions"
+AUTHENTICATION_BACKENDS = ["polls.sessions.UserBackend"]
+
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"

@@ -7,6 +7,7 @@ the action get 403.
 
 from __future__ import annotations
 
+from typing import NamedTuple
 from uuid import UUID
 
 from django.core.exceptions import PermissionDenied
@@ -60,6 +61,24 @@ def get_question(request, pk: int, roles=None) -> tuple[Question, str]:
 def get_answer(request, pk: int, roles=None) -> tuple[Answer, str]:
     answers = Answer.objects.select_related("respondent")
     return get_in_project(request, answers, "question__poll__project", roles, pk=pk)
+
+
+class AnswerRef(NamedTuple):
+    """An answer as applying or removing a theme needs it: its ids."""
+
+    pk: int
+    question_id: int
+    project_id: int
+
+
+def get_answer_ref(request, pk: int, roles=None) -> tuple[AnswerRef, str]:
+    """get_answer for the workbench's most frequent requests: ids only, in one plain query."""
+    found = Answer.objects.ref_for_member(pk, request.user.pk)
+    if found is None:
+        raise Http404
+    *ids, role = found
+    _check(role, roles)
+    return AnswerRef(*ids), role
 
 
 def get_pending_import(request, code: UUID) -> PendingImport:

@@ -20,7 +20,8 @@ from collections.abc import Iterable, Iterator, Sequence
 from itertools import chain, islice, repeat
 
 from django.db import connection
-from django.db.models.constants import OnConflict
+
+from polls.sql import insert_sql
 
 BATCH = 5000
 ROWS_PER_INSERT = 500  # SQLite: rows per INSERT … VALUES (…), (…); more gains nothing
@@ -32,38 +33,12 @@ def chunks(items: Iterable, size: int = BATCH) -> Iterator[list]:
         yield chunk
 
 
-def _insert_sql(model, fields: list[str], ignore_conflicts: bool) -> str:
-    meta, ops = model._meta, connection.ops
-    columns = ", ".join(ops.quote_name(meta.get_field(f).column) for f in fields)
-    placeholders = ", ".join(["%s"] * len(fields))
-    on_conflict = OnConflict.IGNORE if ignore_conflicts else None
-    return (
-        f"{ops.insert_statement(on_conflict=on_conflict)} {ops.quote_name(meta.db_table)} "
-        f"({columns}) VALUES ({placeholders}) "
-        f"{ops.on_conflict_suffix_sql(fields, on_conflict, None, None)}"
-    ).strip()
-
-
 def insert_rows(model, fields: list[str], rows: Iterable, ignore_conflicts: bool = False) -> None:
     """INSERT rows (tuples in `fields` order); optionally skip rows a unique constraint holds."""
-    sql = _insert_sql(model, fields, ignore_conflicts)
+    sql = insert_sql(model, tuple(fields), ignore_conflicts)
     with connection.cursor() as cursor:
         for chunk in chunks(rows):
             cursor.executemany(sql, chunk)
-
-
-def insert_once(model, **values) -> bool:
-    """INSERT one row unless a unique constraint already holds one like it; True if it did.
-
-    One statement, where create() in a savepoint takes three round trips: for
-    the workbench's most frequent request, applying a theme.
-    """
-    fields = [model._meta.get_field(name) for name in values]
-    pairs = zip(fields, values.values(), strict=True)
-    params = [field.get_db_prep_save(value, connection) for field, value in pairs]
-    with connection.cursor() as cursor:
-        cursor.execute(_insert_sql(model, list(values), ignore_conflicts=True), params)
-        return cursor.rowcount == 1
 
 
 def insert_many(model, fields: list[str], rows: Iterable[Sequence]) -> None:

@@ -15,6 +15,8 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
+from polls.sql import fetch_one
+
 
 class ProjectQuerySet(models.QuerySet):
     def for_user(self, user) -> ProjectQuerySet:
@@ -209,6 +211,21 @@ class AnswerQuerySet(models.QuerySet):
     def with_text(self) -> AnswerQuerySet:
         """Answers that carry text to read and code (free text or an "other" text)."""
         return self.exclude(text="", other_text="")
+
+    def ref_for_member(self, pk: int, user_id: int) -> tuple[int, int, int, str] | None:
+        """(answer, question, project, the user's role there), if the user is a member.
+
+        What every theme applied or removed starts with, written out: the ORM's
+        joined read costs ten times what the database takes to answer it.
+        """
+        return fetch_one(
+            "SELECT a.id, a.question_id, p.project_id, m.role FROM polls_answer a"
+            " JOIN polls_question q ON q.id = a.question_id"
+            " JOIN polls_poll p ON p.id = q.poll_id"
+            " JOIN polls_membership m ON m.project_id = p.project_id AND m.user_id = %s"
+            " WHERE a.id = %s",
+            [user_id, pk],
+        )
 
 
 class Answer(models.Model):

@@ -37,19 +37,27 @@ def _escaped(theme) -> tuple[str, str, str, str]:
 
 @register.simple_tag
 def theme_buttons(themes, applied_ids, answer, can_code) -> SafeString:
-    apply_url, remove_url = _url_maker("apply", answer.pk), _url_maker("remove", answer.pk)
+    urls = _url_maker("apply", answer.pk), _url_maker("remove", answer.pk)
     disabled = "" if can_code else " disabled"
-    buttons = []
-    for theme in themes:
-        on = theme.pk in applied_ids
-        url = remove_url(theme.pk) if on else apply_url(theme.pk)
-        attributes, key, title, label = _escaped(theme)
-        buttons.append(
-            f'<button type="submit" class="theme{" on" if on else ""}" {attributes} '
-            f'formaction="{url}" hx-post="{url}"{key}{title}{disabled}>'
-            f"{label}{' ✓' if on else ''}</button>"
-        )
-    return mark_safe("\n".join(buttons))  # every value above is escaped
+    buttons = (_button(theme, theme.pk in applied_ids, urls, disabled) for theme in themes)
+    return mark_safe("\n".join(buttons))  # every value is escaped
+
+
+@register.simple_tag
+def theme_button(change, answer) -> SafeString:
+    """The one button a theme applied or removed turns on or off, swapped out of band."""
+    urls = _url_maker("apply", answer.pk), _url_maker("remove", answer.pk)
+    return mark_safe(_button(change.theme, change.on, urls, "", ' hx-swap-oob="true"'))
+
+
+def _button(theme, on: bool, urls, disabled: str, oob: str = "") -> str:
+    url = urls[1](theme.pk) if on else urls[0](theme.pk)
+    attributes, key, title, label = _escaped(theme)
+    return (
+        f'<button type="submit" id="theme-{theme.pk}" class="theme{" on" if on else ""}" '
+        f'{attributes} formaction="{url}" hx-post="{url}"{key}{title}{disabled}{oob}>'
+        f"{label}{' ✓' if on else ''}</button>"
+    )
 
 
 @register.simple_tag

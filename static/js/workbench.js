@@ -103,8 +103,9 @@
     else act(key);
   });
 
-  // The panel (#workbench) or, for a theme applied or removed, just its coding form.
-  const onWorkbench = (event) => event.detail.target && ["workbench", "actions"].includes(event.detail.target.id);
+  // The panel (#workbench), its coding form (#actions) or, for a theme applied or
+  // removed, just the form's chips and marks (#coded).
+  const onWorkbench = (event) => event.detail.target && ["workbench", "actions", "coded"].includes(event.detail.target.id);
   document.addEventListener("htmx:beforeRequest", (event) => { if (onWorkbench(event)) busy += 1; });
   document.addEventListener("htmx:afterRequest", (event) => {
     if (onWorkbench(event) && !event.detail.successful) { busy = Math.max(0, busy - 1); flush(); }

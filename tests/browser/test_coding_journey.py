@@ -6,7 +6,7 @@ import pytest
 from playwright.sync_api import expect
 
 from coding import services
-from coding.models import Coding, Mark, Quote
+from coding.models import Coding, Event, Mark, Quote
 from tests.browser.conftest import log_in
 from tests.conftest import PASSWORD
 from tests.factories import make_free_text
@@ -123,3 +123,27 @@ def test_a_save_that_fails_says_so_and_can_be_retried(page, poll, bob, project):
     expect(page.locator(".chips")).to_contain_text("Lack of resources")
     expect(state).to_have_text("Saved")
     assert Coding.objects.filter(coder=bob).count() == 1
+
+
+def test_a_theme_key_pressed_twice_applies_then_removes(page, poll, bob, project):
+    # The first press sends back the chips and that one button, turned on: the
+    # second press finds it posting "remove".
+    question = make_free_text(poll, TEXTS[:2])
+    theme = services.create_theme(project, "Lack of resources", bob)
+    log_in(page, "bob", PASSWORD)
+    page.goto(f"/questions/{question.pk}/code/")
+    button = page.locator(f"#theme-{theme.pk}")
+    page.keyboard.press(theme.shortcut)
+    expect(page.locator(".chips")).to_contain_text("Lack of resources")
+    expect(button).to_have_class("theme on")
+    expect(page.locator("#suggestions")).to_be_attached()
+    page.keyboard.press(theme.shortcut)
+    expect(page.locator(".chips")).to_contain_text("No theme yet.")
+    expect(button).to_have_class("theme")
+    with page.expect_response(lambda response: response.url.endswith("/remove/")):
+        page.keyboard.press(theme.shortcut)
+        page.keyboard.press(theme.shortcut)  # sent once the first is on screen
+    expect(button).to_have_class("theme")
+    assert not Coding.objects.exists()
+    actions = list(Event.objects.order_by("id").values_list("action", flat=True))
+    assert actions == ["create_theme", "apply", "remove", "apply", "remove"]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from coding import codebook, services, suggestions
@@ -11,6 +13,7 @@ from tests.conftest import login
 
 HTMX = {"HX-Request": "true"}
 ACTIONS = {"HX-Target": "actions"}  # a button of the coding form
+CODED = {"HX-Target": "coded"}  # a theme button or a chip's ×
 
 
 @pytest.fixture
@@ -35,6 +38,14 @@ def time_theme(project, alice):
 
 def _queue(q4, answer=None):
     return f"/questions/{q4.pk}/code/" + (f"?answer={answer.pk}" if answer else "")
+
+
+def _remove(client, answer, theme, **headers):
+    return client.post(
+        f"/answers/{answer.pk}/themes/{theme.pk}/remove/",
+        {"next": f"/questions/{answer.question_id}/code/?answer={answer.pk}"},
+        headers=headers,
+    )
 
 
 def _apply(client, answer, theme, **headers):
@@ -327,6 +338,69 @@ def test_a_theme_applied_from_the_form_sends_back_only_the_form(client, bob, ans
     assert '<form method="post" id="actions"' in html and "Lack of resources ✓" in html
     assert "answer-text" not in html and "Coded by me" not in html
     assert response["HX-Trigger-After-Settle"] == "refresh-progress"
+
+
+def test_applying_a_theme_by_its_button_has_a_query_budget(
+    client, bob, answers, resources, django_assert_max_num_queries
+):
+    services.apply_theme(answers[0], resources, bob)
+    services.remove_theme(answers[0], resources, bob)  # the mark is there, not coded
+    login(client, bob)
+    # Session, user, the answer with my role; the theme locked, the coding, the mark
+    # read and set, the event (each in a savepoint here); chips, mark, the button.
+    with django_assert_max_num_queries(13) as queries:
+        _apply(client, answers[0], resources, **HTMX, **CODED)
+    assert not [q for q in queries.captured_queries if "COUNT(" in q["sql"]]
+    with django_assert_max_num_queries(13):
+        _remove(client, answers[0], resources, **HTMX, **CODED)
+
+
+def test_a_theme_button_sends_back_the_chips_the_marks_and_itself(
+    client, bob, answers, resources, time_theme
+):
+    services.apply_theme(answers[0], time_theme, bob)
+    response = _apply(login(client, bob), answers[0], resources, **HTMX, **CODED)
+    html = response.content.decode()
+    assert '<div id="coded"' in html and "No theme applies" in html
+    chips = html[html.index('<div class="chips"') : html.index('<div class="marks"')]
+    assert chips.index("Lack of resources") < chips.index("Lack of time")  # codebook order
+    button = re.search(rf'<button[^>]* id="theme-{resources.pk}"[^>]*>', html).group(0)
+    assert 'class="theme on"' in button and 'hx-swap-oob="true"' in button
+    assert f'hx-post="/answers/{answers[0].pk}/themes/{resources.pk}/remove/"' in button
+    assert f'id="theme-{time_theme.pk}"' not in html  # the other 299 buttons stand
+    assert 'id="save-state" hx-swap-oob="true"' in html and "answer-text" not in html
+    events = response["HX-Trigger-After-Settle"]
+    assert "refresh-progress" in events and "refresh-suggestions" in events
+
+    # The chip's ×: the chip goes, the button turns off and applies again.
+    html = _remove(client, answers[0], resources, **HTMX, **CODED).content.decode()
+    button = re.search(rf'<button[^>]* id="theme-{resources.pk}"[^>]*>', html).group(0)
+    assert 'class="theme"' in button and "/apply/" in button
+    assert (
+        "Lack of resources" not in html[: html.index('<div class="marks"')].split("</button>", 1)[1]
+    )
+    assert set(Coding.objects.filter(coder=bob).values_list("theme", flat=True)) == {time_theme.pk}
+
+
+def test_removing_the_last_theme_by_its_chip_leaves_the_answer_not_coded(
+    client, bob, answers, resources
+):
+    services.apply_theme(answers[0], resources, bob)
+    html = _remove(login(client, bob), answers[0], resources, **HTMX, **CODED).content.decode()
+    assert "No theme yet." in html
+    assert Mark.objects.get(answer=answers[0], coder=bob).status == Mark.Status.UNCODED
+    event = Event.objects.filter(action=Event.Action.REMOVE).get()
+    assert (event.before, event.after) == ({"status": "coded"}, {"status": ""})
+
+
+def test_a_theme_merged_away_meanwhile_sends_back_the_whole_form(
+    client, project, alice, bob, answers, resources, time_theme
+):
+    login(client, bob)
+    codebook.merge(time_theme, resources, alice)
+    html = _apply(client, answers[0], time_theme, **HTMX, **CODED).content.decode()
+    assert '<form method="post" id="actions"' in html  # every button, as they now stand
+    assert Coding.objects.get(coder=bob).theme == resources
 
 
 def test_a_theme_applied_from_elsewhere_refreshes_the_panel(client, bob, answers, resources):
