@@ -10,12 +10,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import NamedTuple
 from urllib.parse import urlencode
 
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from coding.models import Assignment, Coding, Mark
 from polls.models import Answer, Question
+from polls.sql import fetch_one
 
 STATUSES = [
     ("", "All answers"),
@@ -60,6 +62,18 @@ class Filters:
     @property
     def active(self) -> bool:
         return bool(self.status or self.theme or self.attribute or self.text)
+
+
+class Place(NamedTuple):
+    answer: int
+    previous: int | None
+    following: int | None
+    next_uncoded: int | None
+
+
+def _ids(answers: QuerySet) -> tuple[str, tuple]:
+    """A queryset's answer ids as SQL (column "id") and its parameters, to nest."""
+    return answers.order_by().values_list("id").query.sql_with_params()
 
 
 @dataclass
@@ -109,21 +123,32 @@ class Queue:
     def first(self) -> Answer | None:
         return self.answers().first()
 
-    def neighbours(self, answer: Answer) -> tuple[int | None, int | None]:
-        answers = self.answers().values_list("pk", flat=True)
-        previous = answers.filter(pk__lt=answer.pk).order_by("-pk").first()
-        following = answers.filter(pk__gt=answer.pk).first()
-        return previous, following
+    def place(self, wanted: int | None) -> Place | None:
+        """Where the coder stands: `wanted` if the queue has it, else its first answer;
+        its neighbours, and the next answer I have not coded after it, wrapping round
+        to the start. None for an empty queue.
 
-    def next_uncoded(self, answer: Answer | None) -> int | None:
-        """The next answer I have not coded, after this one, wrapping round to the start."""
-        unfinished = Filters(status="uncoded", scope=self.filters.scope)
-        queue = Queue(self.question, self.coder, unfinished)
-        queue.dealt = self.dealt  # one lookup per request
-        uncoded = queue.answers()
-        uncoded = uncoded.values_list("pk", flat=True)
-        after = uncoded.filter(pk__gt=answer.pk).first() if answer else None
-        return after or uncoded.exclude(pk=answer.pk if answer else None).first()
+        One statement: the queue's query and the unfinished one are built once and
+        nested, each lookup an index seek. Building a query through the ORM costs
+        more than running it, and the panel used to build five.
+        """
+        ids, params = _ids(self.answers())
+        unfinished = Queue(self.question, self.coder, Filters("uncoded", scope=self.filters.scope))
+        unfinished.dealt = self.dealt  # one lookup per request
+        todo, todo_params = _ids(unfinished.answers())
+        before = f"SELECT q.id FROM ({ids}) q WHERE q.id < here.id ORDER BY q.id DESC LIMIT 1"
+        after = f"SELECT q.id FROM ({ids}) q WHERE q.id > here.id ORDER BY q.id LIMIT 1"
+        todo_after = f"SELECT u.id FROM ({todo}) u WHERE u.id > here.id ORDER BY u.id LIMIT 1"
+        todo_first = f"SELECT u.id FROM ({todo}) u WHERE u.id <> here.id ORDER BY u.id LIMIT 1"
+        wanted_sql = f"SELECT q.id FROM ({ids}) q WHERE q.id = %s"
+        first = f"SELECT q.id FROM ({ids}) q ORDER BY q.id LIMIT 1"
+        sql = (
+            f"SELECT here.id, ({before}), ({after}), COALESCE(({todo_after}), ({todo_first}))"
+            f" FROM (SELECT COALESCE(({wanted_sql}), ({first})) AS id) here"
+        )
+        values = [*params, *params, *todo_params, *todo_params, *params, wanted or 0, *params]
+        row = fetch_one(sql, values)
+        return Place(*row) if row and row[0] is not None else None
 
     def position(self, answer: Answer) -> int:
         return self.answers().filter(pk__lte=answer.pk).count()

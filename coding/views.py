@@ -24,6 +24,7 @@ from coding.queue import STATUSES, Filters, Queue
 from coding.suggestions import suggester
 from polls.access import CODERS, EDITORS, get_answer, get_answer_ref, get_question
 from polls.htmx import HtmxHttpRequest, partial_for, wants_partial
+from polls.models import Answer
 
 QUEUE = "coding/queue.html"
 PLACE = "place"  # the queue's cookie: the answer the coder was at
@@ -69,7 +70,7 @@ def _actions(request, question, answer, role, **extra) -> dict:
     }
 
 
-def _panel(request, queue: Queue, answer, role: str, **extra) -> dict:
+def _panel(request, queue: Queue, answer, role: str, place=None, **extra) -> dict:
     """Everything the one-at-a-time panel shows for one answer.
 
     The counts (progress, "answer n of m") cost more than the rest together at
@@ -77,8 +78,8 @@ def _panel(request, queue: Queue, answer, role: str, **extra) -> dict:
     (queue_progress) that its page sends once the answer is on screen.
     """
     question = queue.question
-    previous, following = queue.neighbours(answer)
-    next_uncoded = queue.next_uncoded(answer)
+    place = place or queue.place(answer.pk)
+    previous, following, next_uncoded = place.previous, place.following, place.next_uncoded
     here = _queue_url(question, answer, queue.filters)
     ctx = _actions(request, question, answer, role, here=here, **extra)
     ctx |= {
@@ -163,11 +164,9 @@ def _applied(themes: list, applied: set[int]) -> list:
 def queue(request: HtmxHttpRequest, question: int) -> HttpResponse:
     question, role = get_question(request, question)
     q = Queue(question, request.user, _filters_of(request))
-    wanted = request.GET.get("answer") or request.COOKIES.get(PLACE)
-    answers = q.answers().select_related("respondent")
-    answer = answers.filter(pk=wanted).first() if str(wanted).isdigit() else None
-    answer = answer or answers.first()
-    if answer is None:
+    wanted = request.GET.get("answer") or request.COOKIES.get(PLACE) or ""
+    place = q.place(int(wanted) if wanted.isdigit() and len(wanted) < 19 else None)
+    if place is None:
         ctx = {
             "question": question,
             "project": question.poll.project,
@@ -178,7 +177,8 @@ def queue(request: HtmxHttpRequest, question: int) -> HttpResponse:
             "dealt": q.dealt,
         }
         return render(request, QUEUE, ctx)
-    ctx = _panel(request, q, answer, role)
+    answer = Answer.objects.select_related("respondent").get(pk=place.answer)
+    ctx = _panel(request, q, answer, role, place)
     response = render(request, partial_for(request, QUEUE, "panel"), ctx)
     _remember_place(response, question, answer)
     return _refreshing_progress(response) if wants_partial(request) else response
