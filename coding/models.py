@@ -12,6 +12,7 @@ import uuid
 from typing import NamedTuple
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.db import connection, models
 from django.db.models.functions import Lower
 
@@ -48,8 +49,19 @@ class ThemeQuerySet(models.QuerySet):
         return self.active().filter(scoped).distinct()
 
     def buttons_for(self, question: Question) -> list[ThemeButton]:
-        fields = ThemeButton._fields
-        return [ThemeButton(*row) for row in self.offered_for(question).values_list(*fields)]
+        """offered_for(question) as the workbench's buttons, in codebook order.
+
+        Written out (polls.sql): every answer shown reads them.
+        """
+        rows = fetch_all(
+            "SELECT t.id, t.name, t.colour, t.shortcut, t.description FROM coding_theme t"
+            " WHERE t.project_id = %s AND NOT t.archived AND (NOT EXISTS"
+            " (SELECT 1 FROM coding_theme_questions s WHERE s.theme_id = t.id) OR EXISTS"
+            " (SELECT 1 FROM coding_theme_questions s WHERE s.theme_id = t.id"
+            " AND s.question_id = %s)) ORDER BY t.position, t.name, t.id",
+            [question.poll.project_id, question.pk],
+        )
+        return [ThemeButton(*row) for row in rows]
 
     def lock_current(self, pk: int, project_id: int) -> int:
         """The id of the project's theme as it is now, locked: a merged theme stands
@@ -164,6 +176,22 @@ class CodingQuerySet(models.QuerySet):
         sql = "DELETE FROM coding_coding WHERE answer_id = %s AND theme_id = %s AND coder_id = %s"
         return execute(sql, [answer_id, theme_id, coder_id]) > 0
 
+    def others_on(self, answer_id: int, coder_id: int) -> list[tuple[str, str | None, str]]:
+        """(coder, theme, colour) for the other coders' codings of the answer; (coder,
+        None, "") for each who marked it "no theme applies"."""
+        users = get_user_model()
+        table = users._meta.db_table
+        name = users._meta.get_field(users.USERNAME_FIELD).column
+        return fetch_all(
+            f"SELECT u.{name}, t.name, t.colour FROM coding_coding c"
+            f" JOIN {table} u ON u.id = c.coder_id JOIN coding_theme t ON t.id = c.theme_id"
+            " WHERE c.answer_id = %s AND c.coder_id <> %s"
+            f" UNION ALL SELECT u.{name}, NULL, '' FROM coding_mark m"
+            f" JOIN {table} u ON u.id = m.coder_id"
+            " WHERE m.answer_id = %s AND m.coder_id <> %s AND m.status = %s",
+            [answer_id, coder_id, answer_id, coder_id, Mark.Status.NO_THEME],
+        )
+
     def chips(self, answer_id: int, coder_id: int) -> list[tuple[int, str, str]]:
         """(theme, name, colour) of the themes this coder applied to the answer, in
         codebook order."""
@@ -203,13 +231,20 @@ class Coding(models.Model):
         ]
 
 
+class MarkState(NamedTuple):
+    status: str
+    flag: str
+    memo: str
+
+
 class MarkQuerySet(models.QuerySet):
     # The statements of a theme applied or removed, written out (polls.sql).
 
-    def state_of(self, answer_id: int, coder_id: int) -> tuple[str, str] | None:
-        """(status, flag) of the coder's mark on the answer; None if there is none."""
-        sql = "SELECT status, flag FROM coding_mark WHERE answer_id = %s AND coder_id = %s"
-        return fetch_one(sql, [answer_id, coder_id])
+    def state_of(self, answer_id: int, coder_id: int) -> MarkState | None:
+        """The coder's mark on the answer; None if there is none."""
+        sql = "SELECT status, flag, memo FROM coding_mark WHERE answer_id = %s AND coder_id = %s"
+        row = fetch_one(sql, [answer_id, coder_id])
+        return row and MarkState(*row)
 
     def set_status(self, answer_id: int, coder_id: int, status: str, now) -> None:
         execute(

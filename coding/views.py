@@ -54,16 +54,15 @@ def _filters_of(request) -> Filters:
 
 def _actions(request, question, answer, role, **extra) -> dict:
     """What the coding form shows for one answer: chips, marks and the theme buttons."""
-    themes = question.poll.project.themes.buttons_for(question)
-    applied = _mine(answer, request.user)
+    chips = [Chip(*row) for row in Coding.objects.chips(answer.pk, request.user.pk)]
     return {
         "question": question,
         "project": question.poll.project,
         "answer": answer,
-        "themes": themes,
-        "applied": _applied(themes, applied),
-        "applied_ids": applied,
-        "mark": Mark.objects.filter(answer=answer, coder=request.user).first(),
+        "themes": Theme.objects.buttons_for(question),
+        "applied": chips,
+        "applied_ids": {chip.pk for chip in chips},
+        "mark": Mark.objects.state_of(answer.pk, request.user.pk),
         "can_code": role in CODERS,
         "flags": Mark.Flag.choices[1:],
         **extra,
@@ -143,21 +142,12 @@ def _others(answer, question, user, role) -> dict | None:
     if not assignments.sees_others(role, question):
         return None
     others: dict[str, list] = {}
-    codings = Coding.objects.filter(answer=answer).exclude(coder=user)
-    for coding in codings.select_related("coder", "theme").order_by("theme__name"):
-        others.setdefault(coding.coder.get_username(), []).append(coding.theme)
-    empty = Mark.objects.filter(answer=answer, status=Mark.Status.NO_THEME).exclude(coder=user)
-    for coder in empty.values_list("coder__username", flat=True):
-        others[coder] = []
+    rows = Coding.objects.others_on(answer.pk, user.pk)
+    for coder, theme, colour in sorted(rows, key=lambda r: (r[1] is None, r[1] or "", r[0])):
+        chips = others.setdefault(coder, [])
+        if theme is not None:
+            chips.append(Chip(0, theme, colour))
     return others
-
-
-def _applied(themes: list, applied: set[int]) -> list:
-    """Chips of the applied themes; archived ones are not in `themes` but still show."""
-    shown = [t for t in themes if t.pk in applied]
-    if len(shown) < len(applied):
-        shown += Theme.objects.filter(pk__in=applied - {t.pk for t in shown})
-    return shown
 
 
 @require_GET
@@ -259,11 +249,11 @@ def _coded(request, answer, theme: ThemeButton) -> HttpResponse:
     which show what is applied, ask for themselves again.
     """
     chips = [Chip(*row) for row in Coding.objects.chips(answer.pk, request.user.pk)]
-    status, flag = Mark.objects.state_of(answer.pk, request.user.pk) or ("", "")
+    mark = Mark.objects.state_of(answer.pk, request.user.pk)
     ctx = {
         "answer": answer,
         "applied": chips,
-        "mark": {"status": status, "flag": flag},
+        "mark": mark,
         "can_code": True,
         "flags": Mark.Flag.choices[1:],
         "change": Change(theme, any(chip.pk == theme.pk for chip in chips)),

@@ -127,6 +127,12 @@ def test_archived_and_out_of_scope_themes_are_not_offered(poll, q4, themes, alic
     themes["funding"].questions.set([other])
     offered = set(q4.poll.project.themes.offered_for(q4).values_list("name", flat=True))
     assert offered == {"Resources", "Money"}
+    themes["money"].questions.set([other, q4])  # scoped to this question among others
+    buttons = Theme.objects.buttons_for(q4)  # the workbench's plain query: the same themes
+    assert [b.name for b in buttons] == list(
+        q4.poll.project.themes.offered_for(q4).values_list("name", flat=True)
+    )
+    assert {b.name for b in buttons} == {"Resources", "Money"}
 
 
 # The page ---------------------------------------------------------------------
