@@ -166,4 +166,4 @@ def sees_others(role: str, question: Question) -> bool:
     """Leads always see every coder's codings; others once no blind round hides them."""
     if role == Membership.Role.LEAD:
         return True
-    return not question.rounds.hidden().exists()
+    return not Round.objects.hides(question.pk)

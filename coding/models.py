@@ -398,6 +398,15 @@ class RoundQuerySet(models.QuerySet):
         """Blind rounds not yet revealed: their coders see only their own codings."""
         return self.filter(blind=True, revealed_at=None)
 
+    def hides(self, question_id: int) -> bool:
+        """Does a blind round not yet revealed hide the question's codings? Written out
+        (polls.sql): every answer a coder is shown asks."""
+        sql = (
+            "SELECT 1 FROM coding_round WHERE question_id = %s AND blind = %s"
+            " AND revealed_at IS NULL LIMIT 1"
+        )
+        return fetch_one(sql, [question_id, True]) is not None
+
 
 class Round(models.Model):
     """One dealing of a question's answers among coders, with an overlap sample.
@@ -440,6 +449,17 @@ class Round(models.Model):
         return self.blind and self.revealed_at is None
 
 
+class AssignmentQuerySet(models.QuerySet):
+    def dealt_any(self, question_id: int, coder_id: int) -> bool:
+        """Has any round dealt answers of the question to the coder? Written out
+        (polls.sql): every answer a coder is shown asks."""
+        sql = (
+            "SELECT 1 FROM coding_assignment a JOIN coding_round r ON r.id = a.round_id"
+            " WHERE r.question_id = %s AND a.coder_id = %s LIMIT 1"
+        )
+        return fetch_one(sql, [question_id, coder_id]) is not None
+
+
 class Assignment(models.Model):
     """An answer dealt to a coder in a round; overlap answers are dealt to several."""
 
@@ -447,6 +467,8 @@ class Assignment(models.Model):
     answer = models.ForeignKey(Answer, models.CASCADE, related_name="assignments")
     coder = models.ForeignKey(settings.AUTH_USER_MODEL, models.CASCADE, related_name="+")
     overlap = models.BooleanField(default=False)
+
+    objects = AssignmentQuerySet.as_manager()
 
     class Meta:
         constraints = [

@@ -8,6 +8,7 @@ moving through 100.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import NamedTuple
@@ -29,7 +30,7 @@ STATUSES = [
 ]
 
 
-@dataclass
+@dataclass(frozen=True)
 class Filters:
     status: str = ""
     theme: int | None = None
@@ -71,11 +72,6 @@ class Place(NamedTuple):
     next_uncoded: int | None
 
 
-def _ids(answers: QuerySet) -> tuple[str, tuple]:
-    """A queryset's answer ids as SQL (column "id") and its parameters, to nest."""
-    return answers.order_by().values_list("id").query.sql_with_params()
-
-
 @dataclass
 class Queue:
     question: Question
@@ -88,7 +84,7 @@ class Queue:
     @cached_property
     def dealt(self) -> bool:
         """Has any round dealt answers of this question to this coder?"""
-        return Assignment.objects.filter(round__question=self.question, coder=self.coder).exists()
+        return Assignment.objects.dealt_any(self.question.pk, self.coder.pk)
 
     @property
     def only_mine(self) -> bool:
@@ -96,29 +92,7 @@ class Queue:
         return scope == "mine" or (scope == "" and self.dealt)
 
     def answers(self) -> QuerySet:
-        answers = self.all()
-        f = self.filters
-        if self.only_mine:
-            dealt = Assignment.objects.filter(answer=OuterRef("pk"), coder=self.coder)
-            answers = answers.filter(Exists(dealt))
-        mine = Mark.objects.filter(answer=OuterRef("pk"), coder=self.coder)
-        if f.status == "uncoded":
-            answers = answers.exclude(Exists(mine.exclude(status=Mark.Status.UNCODED)))
-        elif f.status == "coded":
-            answers = answers.filter(Exists(mine.filter(status=Mark.Status.CODED)))
-        elif f.status == "no_theme":
-            answers = answers.filter(Exists(mine.filter(status=Mark.Status.NO_THEME)))
-        elif f.status in ("unclear", "discuss"):
-            answers = answers.filter(Exists(mine.filter(flag=f.status)))
-        if f.theme:
-            coded = Coding.objects.filter(answer=OuterRef("pk"), coder=self.coder, theme=f.theme)
-            answers = answers.filter(Exists(coded))
-        if "=" in f.attribute:
-            key, value = f.attribute.split("=", 1)
-            answers = answers.filter(**{f"respondent__attributes__{key.strip()}": value.strip()})
-        if f.text:
-            answers = answers.filter(Q(text__icontains=f.text) | Q(other_text__icontains=f.text))
-        return answers.order_by("pk")
+        return _answers(self.question.pk, self.coder.pk, self.filters, self.only_mine)
 
     def first(self) -> Answer | None:
         return self.answers().first()
@@ -132,10 +106,9 @@ class Queue:
         nested, each lookup an index seek. Building a query through the ORM costs
         more than running it, and the panel used to build five.
         """
-        ids, params = _ids(self.answers())
-        unfinished = Queue(self.question, self.coder, Filters("uncoded", scope=self.filters.scope))
-        unfinished.dealt = self.dealt  # one lookup per request
-        todo, todo_params = _ids(unfinished.answers())
+        question, coder = self.question.pk, self.coder.pk
+        ids, params = _ids(question, coder, self.filters, self.only_mine)
+        todo, todo_params = _ids(question, coder, Filters("uncoded"), self.only_mine)
         before = f"SELECT q.id FROM ({ids}) q WHERE q.id < here.id ORDER BY q.id DESC LIMIT 1"
         after = f"SELECT q.id FROM ({ids}) q WHERE q.id > here.id ORDER BY q.id LIMIT 1"
         todo_after = f"SELECT u.id FROM ({todo}) u WHERE u.id > here.id ORDER BY u.id LIMIT 1"
@@ -168,3 +141,40 @@ class Queue:
                 coder=self.coder, answer__in=dealt.values("answer")
             ).count()
         return progress
+
+
+def _answers(question_id: int, coder, filters: Filters, only_mine: bool) -> QuerySet:
+    answers = Answer.objects.filter(question=question_id).with_text()
+    f = filters
+    if only_mine:
+        dealt = Assignment.objects.filter(answer=OuterRef("pk"), coder=coder)
+        answers = answers.filter(Exists(dealt))
+    mine = Mark.objects.filter(answer=OuterRef("pk"), coder=coder)
+    if f.status == "uncoded":
+        answers = answers.exclude(Exists(mine.exclude(status=Mark.Status.UNCODED)))
+    elif f.status == "coded":
+        answers = answers.filter(Exists(mine.filter(status=Mark.Status.CODED)))
+    elif f.status == "no_theme":
+        answers = answers.filter(Exists(mine.filter(status=Mark.Status.NO_THEME)))
+    elif f.status in ("unclear", "discuss"):
+        answers = answers.filter(Exists(mine.filter(flag=f.status)))
+    if f.theme:
+        coded = Coding.objects.filter(answer=OuterRef("pk"), coder=coder, theme=f.theme)
+        answers = answers.filter(Exists(coded))
+    if "=" in f.attribute:
+        key, value = f.attribute.split("=", 1)
+        answers = answers.filter(**{f"respondent__attributes__{key.strip()}": value.strip()})
+    if f.text:
+        answers = answers.filter(Q(text__icontains=f.text) | Q(other_text__icontains=f.text))
+    return answers.order_by("pk")
+
+
+@functools.lru_cache(maxsize=1024)
+def _ids(question_id: int, coder_id: int, filters: Filters, only_mine: bool) -> tuple[str, tuple]:
+    """The queue's answer ids as SQL (column "id") and its parameters, to nest.
+
+    The same for every answer a coder moves to, and building it costs more than
+    running it: built once per worker.
+    """
+    answers = _answers(question_id, coder_id, filters, only_mine)
+    return answers.order_by().values_list("id").query.sql_with_params()
