@@ -119,8 +119,6 @@ elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     DATABASES["default"].setdefault("OPTIONS", {})["options"] = (
         f"-c synchronous_commit={synchronous_commit}"
     )
-    if os.environ.get("XSSB"):
-        DATABASES["default"]["OPTIONS"]["server_side_binding"] = True
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
