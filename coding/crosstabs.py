@@ -68,8 +68,11 @@ def splits(poll: Poll) -> list[Split]:
     return found
 
 
-def split_from(poll: Poll, value: str) -> Split | None:
-    return next((s for s in splits(poll) if s.value == value), None)
+def split_from(poll: Poll, value: str, choices: list[Split] | None = None) -> Split | None:
+    """The split the query string names, among `choices` (default: splits(poll))."""
+    if not value:
+        return None
+    return next((s for s in choices or splits(poll) if s.value == value), None)
 
 
 @dataclass

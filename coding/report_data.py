@@ -14,6 +14,7 @@ that define it ("respondents who selected likely or very likely").
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import NamedTuple
 from urllib.parse import urlencode
 
 from django.contrib.auth import get_user_model
@@ -104,9 +105,17 @@ def options_from(poll: Poll, query) -> ReportOptions:
     return options
 
 
+class ThemeLabel(NamedTuple):
+    """What a report shows of a theme: read as plain rows, not 600 model instances."""
+
+    pk: int
+    name: str
+    parent: ThemeLabel | None = None
+
+
 @dataclass
 class ThemeRow:
-    theme: Theme
+    theme: ThemeLabel
     respondents: int
     percent: float | None
     quotes: list[tuple[Quote, str]] = field(default_factory=list)  # (quote, attribution)
@@ -164,6 +173,11 @@ class QuestionReport:
         return shown
 
     @property
+    def quotes(self) -> list[tuple[Quote, str, str]]:
+        """(quote, attribution, theme name) of every theme's quotes, in the table's order."""
+        return [(q, who, row.theme.name) for row in self.themes for q, who in row.quotes]
+
+    @property
     def is_themed(self) -> bool:
         """Free text: its table is the themes (a choice question's are its "other" texts)."""
         return self.summary.kind == Question.Kind.FREE_TEXT
@@ -208,7 +222,13 @@ def theme_table(summary: QuestionSummary, options: ReportOptions) -> list[ThemeR
     counts = options.source.theme_counts(question, options.respondents)
     if not counts:
         return []
-    themes = Theme.objects.filter(pk__in=counts).select_related("parent")
+    found = Theme.objects.filter(pk__in=counts)
+    themes = [
+        ThemeLabel(pk, name, parent and ThemeLabel(parent, parent_name))
+        for pk, name, parent, parent_name in found.values_list(
+            "pk", "name", "parent", "parent__name"
+        )
+    ]
     rows = [
         ThemeRow(t, counts[t.pk], percent(counts[t.pk], summary.answered))
         for t in sorted(themes, key=lambda t: (-counts[t.pk], t.name.casefold()))
@@ -218,7 +238,7 @@ def theme_table(summary: QuestionSummary, options: ReportOptions) -> list[ThemeR
 
 
 def _attach_quotes(question: Question, rows: list[ThemeRow], options: ReportOptions) -> None:
-    quotes = Quote.objects.filter(answer__question=question, themes__in=[r.theme for r in rows])
+    quotes = Quote.objects.filter(answer__question=question, themes__in=[r.theme.pk for r in rows])
     if options.source.coder:
         quotes = quotes.filter(coder=options.source.coder)
     if options.respondents is not None:

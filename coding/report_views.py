@@ -41,7 +41,7 @@ PAGE = "coding/report.html"
 ANSWERS = "coding/report_answers.html"
 
 
-def _options(request, poll, role: str) -> ReportOptions:
+def _options(request, poll, role: str, splits=None) -> ReportOptions:
     options = options_from(poll, request.GET)
     if (
         role == Membership.Role.CODER
@@ -50,7 +50,7 @@ def _options(request, poll, role: str) -> ReportOptions:
         # While a blind round is hidden, a coder's reports show their own coding only.
         options.source = Source(request.user)
         options.blinded = True
-    options.split = crosstabs.split_from(poll, request.GET.get("split", ""))
+    options.split = crosstabs.split_from(poll, request.GET.get("split", ""), splits)
     return options
 
 
@@ -66,7 +66,8 @@ def _reports(poll, options: ReportOptions, only=None) -> list[QuestionReport]:
 @require_GET
 def report(request: HtmxHttpRequest, code: UUID) -> HttpResponse:
     poll, role = get_poll(request, code)
-    options = _options(request, poll, role)
+    splits = crosstabs.splits(poll)
+    options = _options(request, poll, role, splits)
     choice_questions = poll.questions.filter(
         kind__in=(Question.Kind.SINGLE_CHOICE, Question.Kind.MULTI_CHOICE)
     ).prefetch_related("options")
@@ -77,7 +78,7 @@ def report(request: HtmxHttpRequest, code: UUID) -> HttpResponse:
         "project": poll.project,
         "only": only,
         "reports": _reports(poll, options, only),
-        "splits": crosstabs.splits(poll),
+        "splits": splits,
         "options": options,
         "query": options.query(),
         "coders": [] if options.blinded else coders_of(poll),
