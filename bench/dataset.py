@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from coding import assignments, services
 from coding.models import Assignment, Coding, Mark, Theme
+from polls import planner
 from polls.bulk_sql import insert_rows
 from polls.models import Membership, Poll, Project, Question
 
@@ -108,10 +109,12 @@ def _code(round_, rng, theme_ids, weights, counts) -> None:
 
 
 def analyze() -> None:
-    """Settle PostgreSQL after half a million rows, as autovacuum would within
-    minutes: planner statistics, and the visibility map that lets index-only
-    scans skip the table. Without it autovacuum does the same work during the
-    measurements. (SQLite keeps neither.)"""
+    """Planner statistics after half a million rows, as the database would have them
+    by the time anybody reads a report: PostgreSQL's autovacuum within minutes
+    (with the visibility map that lets index-only scans skip the table), SQLite's
+    whenever a connection opens (polls/planner.py; the bench renews the workers)."""
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("VACUUM ANALYZE")
+    else:
+        planner.refresh(connection)

@@ -87,6 +87,7 @@ def run(name: str, url: str, rows: int) -> None:
         leaves = dataset.codebook(scene, WORDS)
         counts = dataset.deal_and_code(scene, poll, leaves)
         dataset.analyze()
+        gunicorn.renew_workers()  # as their connections are within ten minutes
         results.note(
             f"scene: {len(leaves) + dataset.PARENTS} themes, {counts['codings']:,} codings, "
             f"{counts['double_coded']:,} double-coded on Q1 (built in "

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import tempfile
@@ -155,6 +156,19 @@ class Server:
 
     def memory_mb(self) -> float:
         return pss_mb(self.processes())
+
+    def renew_workers(self) -> None:
+        """New workers, with new database connections: what CONN_MAX_AGE does every ten
+        minutes. (SQLite reads its planner statistics when a connection opens.)"""
+        before = set(_children(self.pid))
+        os.kill(self.pid, signal.SIGHUP)
+        for _ in range(600):
+            now = set(_children(self.pid))
+            if len(now) >= WORKERS and not now & before:
+                time.sleep(1)  # let them finish starting
+                return
+            time.sleep(0.1)
+        raise SystemExit("gunicorn did not renew its workers")
 
     @contextmanager
     def peak_memory(self):

@@ -23,7 +23,7 @@ from datetime import date
 from django.core.signals import request_finished
 from django.db import connection, transaction
 
-from polls import importers
+from polls import importers, planner
 from polls.importers.interpret import interpret_one
 from polls.importers.types import (
     Answers,
@@ -69,7 +69,12 @@ def import_file(
 ) -> ImportResult:
     """data: the file's bytes, or a binary file object."""
     with bulk_work(), _checkpoint_later():
-        return _import_file(project, data, filename, fields, format, include_previews, schema, user)
+        result = _import_file(
+            project, data, filename, fields, format, include_previews, schema, user
+        )
+    if not connection.in_atomic_block:  # committed: plan for the tables' new sizes
+        planner.refresh(connection)
+    return result
 
 
 def _import_file(project, data, filename, fields, format, include_previews, schema, user):
