@@ -7,8 +7,10 @@ page with hx-select), so all four share one action and one undo batch.
 
 from __future__ import annotations
 
+from collections import defaultdict
+
 from django.contrib import messages
-from django.db.models import Prefetch, Q
+from django.db.models import Q
 from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import Length
 from django.http import HttpResponse
@@ -17,7 +19,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from coding import assist, codebook, services
 from coding.codebook import CodebookError
-from coding.models import Coding, Mark, Theme
+from coding.models import Chip, Coding, Mark, Theme
 from coding.queue import STATUSES, Filters, Queue
 from coding.views import _mine, _queue_url, next_url
 from polls.access import CODERS, EDITORS, get_answer, get_question
@@ -30,13 +32,25 @@ CHUNK = 10_000  # answers compared at a time by the similar-answers search
 SORTS = {"": "pk", "text": Length("text"), "-text": Length("text").desc()}
 
 
-def _with_my_codings(answers, coder):
-    mine = Coding.objects.filter(coder=coder).select_related("theme")
-    marks = Mark.objects.filter(coder=coder)
-    return answers.select_related("respondent").prefetch_related(
-        Prefetch("codings", queryset=mine, to_attr="mine"),
-        Prefetch("marks", queryset=marks, to_attr="my_marks"),
-    )
+def _with_my_codings(answers, coder) -> list:
+    """The answers (a list, or a queryset read with their respondents), each with my chips (`mine`) and whether I
+    marked it "no theme applies" (`no_theme`): read as plain rows, a chunk at a time."""
+    if not isinstance(answers, list):
+        answers = list(answers.select_related("respondent"))
+    mine: dict[int, list[Chip]] = defaultdict(list)
+    no_theme: set[int] = set()
+    for chunk in chunks([a.pk for a in answers], 900):  # SQLite's limit on parameters
+        codings = Coding.objects.filter(coder=coder, answer__in=chunk)
+        rows = codings.order_by("theme__position", "theme__name").values_list(
+            "answer", "theme", "theme__name", "theme__colour"
+        )
+        for answer, *chip in rows:
+            mine[answer].append(Chip(*chip))
+        marks = Mark.objects.filter(coder=coder, answer__in=chunk, status=Mark.Status.NO_THEME)
+        no_theme.update(marks.values_list("answer", flat=True))
+    for answer in answers:
+        answer.mine, answer.no_theme = mine.get(answer.pk, []), answer.pk in no_theme
+    return answers
 
 
 def _attribute_names(question) -> list[str]:
@@ -61,7 +75,7 @@ def _tool_context(question, role, **extra) -> dict:
     return {
         "question": question,
         "project": project,
-        "themes": project.themes.active(),
+        "themes": project.themes.active().values_list("pk", "name", named=True),
         "can_code": role in CODERS,
         **extra,
     }
@@ -78,8 +92,12 @@ def grid(request: HtmxHttpRequest, question: int) -> HttpResponse:
     ordering = _ordering(sort, attributes)
     answers = queue.answers().order_by(*ordering)
     by_id = ordering[0] == "pk"  # pages can then start from an id
-    rows = _with_my_codings(answers, request.user)
-    page = window(rows, request.GET.get("page"), PAGE_SIZE, **seek(request.GET) if by_id else {})
+    answers = answers.select_related("respondent")
+    page = window(answers, request.GET.get("page"), PAGE_SIZE, **seek(request.GET) if by_id else {})
+    page.rows = _with_my_codings(page.rows, request.user)
+    for answer in page.rows:  # the chosen attribute columns, in order
+        attributes = answer.respondent.attributes or {}
+        answer.cells = [attributes.get(c, "") for c in columns]
     ctx = _tool_context(
         question,
         role,
@@ -194,9 +212,8 @@ def duplicates(request: HtmxHttpRequest, question: int) -> HttpResponse:
     question, role = get_question(request, question)
     texts = list(Queue(question, request.user).answers().values_list("pk", "text", "other_text"))
     groups = assist.duplicate_groups([(pk, text or other) for pk, text, other in texts])
-    answers = _with_my_codings(
-        question.answers.filter(pk__in=[pk for g in groups for pk in g]), request.user
-    ).in_bulk()
+    found = question.answers.filter(pk__in=[pk for g in groups for pk in g])
+    answers = {a.pk: a for a in _with_my_codings(found, request.user)}
     ctx = _tool_context(
         question,
         role,

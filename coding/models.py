@@ -39,6 +39,14 @@ class ThemeButton(NamedTuple):
     description: str
 
 
+class Chip(NamedTuple):
+    """A theme applied, as a chip shows it."""
+
+    pk: int
+    name: str
+    colour: str
+
+
 class ThemeQuerySet(models.QuerySet):
     def active(self) -> ThemeQuerySet:
         return self.filter(archived=False)

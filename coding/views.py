@@ -19,7 +19,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
 from coding import assignments, assist, services
-from coding.models import Coding, Mark, Quote, Theme, ThemeButton
+from coding.models import Chip, Coding, Mark, Quote, Theme, ThemeButton
 from coding.queue import STATUSES, Filters, Queue
 from coding.suggestions import suggester
 from polls.access import CODERS, EDITORS, get_answer, get_answer_ref, get_question
@@ -261,12 +261,6 @@ def _coded(request, answer, theme: ThemeButton) -> HttpResponse:
     response = render(request, f"{QUEUE}#coded", ctx)
     response["HX-Trigger-After-Settle"] = "refresh-progress, refresh-suggestions"
     return response
-
-
-class Chip(NamedTuple):
-    pk: int
-    name: str
-    colour: str
 
 
 class Change(NamedTuple):
