@@ -33,8 +33,9 @@ SORTS = {"": "pk", "text": Length("text"), "-text": Length("text").desc()}
 
 
 def _with_my_codings(answers, coder) -> list:
-    """The answers (a list, or a queryset read with their respondents), each with my chips (`mine`) and whether I
-    marked it "no theme applies" (`no_theme`): read as plain rows, a chunk at a time."""
+    """The answers (a list, or a queryset then read with the respondents), each with my
+    chips (`mine`) and whether I marked it "no theme applies" (`no_theme`): read as
+    plain rows, a chunk at a time."""
     if not isinstance(answers, list):
         answers = list(answers.select_related("respondent"))
     mine: dict[int, list[Chip]] = defaultdict(list)

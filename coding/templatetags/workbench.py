@@ -1,4 +1,5 @@
-"""The workbench's theme buttons and quote checkboxes, one per theme of the codebook.
+"""The workbench's theme buttons and quote checkboxes, one per theme of the codebook,
+and the chips and theme options of the grid and the other list tools.
 
 A codebook of 300 themes makes these the bulk of every panel the workbench
 sends back; written as one Python loop they cost a millisecond, where the
@@ -67,6 +68,33 @@ def quote_checkboxes(themes, applied_ids) -> SafeString:
             f'<label class="inline-check"><input type="checkbox" name="themes" '
             f'value="{theme.pk}"{" checked" if theme.pk in applied_ids else ""}> '
             f"{escape(theme.name)}</label>"
+            for theme in themes
+        )
+    )
+
+
+@register.simple_tag
+def my_chips(answer) -> SafeString:
+    """The chips of the themes I applied to an answer on a list (grid, tools), or "no theme"."""
+    if not answer.mine:
+        return mark_safe('<span class="muted small">no theme</span>' if answer.no_theme else "")
+    return mark_safe(  # every value is escaped
+        "".join(
+            f'<span class="chip small" style="--chip: {escape(chip.colour)}">'
+            f"{escape(chip.name)}</span>"
+            for chip in answer.mine
+        )
+    )
+
+
+@register.simple_tag
+def theme_options(themes, chosen=()) -> SafeString:
+    """<option>s of the codebook for the bulk bar's select."""
+    chosen = chosen or ()  # a page that preselects nothing passes nothing
+    return mark_safe(  # every value is escaped
+        "".join(
+            f'<option value="{theme.pk}"{" selected" if theme.pk in chosen else ""}>'
+            f"{escape(theme.name)}</option>"
             for theme in themes
         )
     )
