@@ -98,7 +98,7 @@ def run(name: str, url: str, rows: int) -> None:
         coder.login("coder1", dataset.PASSWORD)
         walk = workbench(coder, question, leaves, results)
         results.note("server memory after the workbench", gunicorn.memory_mb(), "MB")
-        reports(lead, poll, question, results, changes=(coder, walk[100:105], leaves))
+        reports(lead, poll, question, results, changes=(coder, walk[100:110], leaves))
         results.note("server memory after reports and agreement", gunicorn.memory_mb(), "MB")
         with gunicorn.peak_memory() as memory:
             exports(lead, poll, scene, env, results)
@@ -195,19 +195,27 @@ def reports(lead: Session, poll, question: int, results: Results, changes) -> No
     one = f"{report}?question={question}"
     # Counted afresh: each view follows a coder's change to the question.
     coder, answers, leaves = changes
-    timings = []
-    for answer, theme in zip(answers, leaves, strict=False):
-        form = {"next": f"/questions/{question}/code/?answer={answer}"}
-        coder.post(f"/answers/{answer}/themes/{theme.pk}/apply/", form, "coded")
-        timings.append(lead.get(one).seconds)
+    timings = _after_changes(lead, one, coder, question, answers[:5], leaves)
     results.add("theme-frequency table, first view after a change", timings, None)
     timings = [lead.get(one).seconds for _ in range(10)]
     results.add("theme-frequency table for one question", timings, 100)
     timings = [lead.get(report).seconds for _ in range(5)]
     results.add("whole report page (10 questions)", timings, None)
     agreement = f"/questions/{question}/agreement/"
+    timings = _after_changes(lead, agreement, coder, question, answers[5:10], leaves)
+    results.add("agreement, first view after a change", timings, None)
     timings = [lead.get(agreement).seconds for _ in range(5)]
     results.add("agreement, 20,000 double-coded x 300 themes", timings, 1000)
+
+
+def _after_changes(lead: Session, page: str, coder: Session, question: int, answers, leaves):
+    """The page timed right after each of a coder's changes to the question (counted afresh)."""
+    timings = []
+    for answer, theme in zip(answers, leaves, strict=False):
+        form = {"next": f"/questions/{question}/code/?answer={answer}"}
+        coder.post(f"/answers/{answer}/themes/{theme.pk}/apply/", form, "coded")
+        timings.append(lead.get(page).seconds)
+    return timings
 
 
 def exports(lead: Session, poll, scene, env: dict, results: Results) -> None:

@@ -155,6 +155,14 @@ def _counts(
     return cats, table
 
 
+def _canonical(values: frozenset) -> tuple:
+    """A set's members in one order shared by every set (its subsets then match)."""
+    try:
+        return tuple(sorted(values))
+    except TypeError:  # numbers and text together: numbers first, as _order_key has it
+        return tuple(sorted(values, key=_order_key))
+
+
 def _order_key(value):
     return (0, value) if isinstance(value, int | float | Fraction) else (1, str(value))
 
@@ -401,24 +409,24 @@ def _pair_histogram(distinct: Counter, subset_budget: int) -> Counter:
     empty = distinct.get(frozenset(), 0)
     if empty:
         histogram[0, 0, 0] = empty * empty
-    sets = [(tuple(sorted(s, key=_order_key)), w) for s, w in distinct.items() if s]
+    sets = [(_canonical(s), w) for s, w in distinct.items() if s]
     if sum(2 ** len(s) for s, _ in sets) > subset_budget:
         histogram.update(_pair_histogram_numpy(sets))
         return histogram
-    # containing[S][a]: how many values of size a contain the theme set S.
-    containing: dict[tuple, Counter] = defaultdict(Counter)
+    # containing[a][S]: how many values of size a contain the theme set S, counted
+    # by Counter's C loop (a value of weight w is listed w times, most have 1).
+    containing: dict[int, Counter] = defaultdict(Counter)
     for members, w in sets:
-        size = len(members)
-        for j in range(1, size + 1):
-            for subset in combinations(members, j):
-                containing[subset][size] += w
+        subsets = [c for j in range(1, len(members) + 1) for c in combinations(members, j)]
+        containing[len(members)].update(subsets * w if w > 1 else subsets)
     # at_least[j][(a, b)] = Σ_pairs C(|x∩y|, j) = Σ_{|S|=j} N_S,a · N_S,b
     at_least: dict[int, Counter] = defaultdict(Counter)
-    for subset, sizes in containing.items():
-        row = at_least[len(subset)]
-        for a, na in sizes.items():
-            for b, nb in sizes.items():
-                row[a, b] += na * nb
+    for a, by_a in containing.items():
+        for b, by_b in containing.items():
+            for subset, na in by_a.items():
+                nb = by_b.get(subset)
+                if nb:
+                    at_least[len(subset)][a, b] += na * nb
     top = max(at_least, default=0)
     for a, b in {key for row in at_least.values() for key in row}:
         for i in range(1, min(a, b) + 1):

@@ -27,6 +27,7 @@ from __future__ import annotations
 from collections import defaultdict
 from decimal import ROUND_HALF_UP, Decimal
 
+from django.db import connection
 from django.db.models import Count
 
 from coding.agreement import binary_theme_table, masi_alpha
@@ -97,7 +98,13 @@ def coded_sets(
 
 
 def _stream(queryset, *fields):
-    return queryset.values_list(*fields).iterator(chunk_size=20_000)
+    """The rows of values_list(*fields), straight from the driver's cursor: a question's
+    170,000 codings cost the ORM more per row than the database does."""
+    sql, params = queryset.values_list(*fields).order_by().query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        while rows := cursor.fetchmany(20_000):
+            yield from rows
 
 
 def theme_names(question: Question) -> dict[int, str]:

@@ -87,6 +87,18 @@ class AgreementReport:
     alpha_masi: float | None
     pairs: list[PairRow] = field(default_factory=list)
 
+    def renamed(self, coders: list, names: dict[int, str]) -> AgreementReport:
+        """The same figures with the coders and theme names as they are now (a kept
+        report's may have been renamed since); `coders` in the same order."""
+        by_id = {c.pk: c for c in coders}
+        for row in self.themes:
+            row.name = names.get(row.theme_id, row.name)
+        self.themes.sort(key=lambda r: (-r.uses, r.name.casefold()))
+        for pair in self.pairs:
+            pair.coder_a, pair.coder_b = by_id[pair.coder_a.pk], by_id[pair.coder_b.pk]
+        self.coders = coders
+        return self
+
     @property
     def kappa_name(self) -> str:
         return "Cohen's κ" if len(self.coders) == 2 else "Fleiss' κ"

@@ -12,13 +12,14 @@ from dataclasses import dataclass
 from urllib.parse import urlencode
 
 from django.contrib.auth import get_user_model
+from django.core.cache import cache
 from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
-from coding import adjudication
+from coding import adjudication, tallies
 from coding.agreement_data import FINISHED, HEADER, agreement_rows, coded_sets, theme_names
 from coding.agreement_report import CONVENTION, agreement_report
 from coding.models import Adjudication, Assignment, Round, Theme
@@ -32,6 +33,7 @@ from polls.models import Answer, Question
 AGREEMENT = "coding/agreement.html"
 DISAGREEMENTS = "coding/disagreements.html"
 PER_PAGE = 25
+KEEP_SECONDS = 24 * 3600  # a kept report is good for as long as its version lasts
 
 
 @dataclass
@@ -89,12 +91,7 @@ def agreement(request: HtmxHttpRequest, question: int) -> HttpResponse:
     coders = _pair(scope, request.GET.get("pair", ""))
     if request.GET.get("format") == "csv" and len(coders) == 2:
         return _csv(question, coders)
-    # Read once for the figures and the progress; both need only answers two coders finished.
-    finished = Counter()
-    sets = coded_sets(question, scope.coders, scope.answers, shared=True, finished=finished)
-    report = None
-    if len(coders) >= 2:
-        report = agreement_report(question, coders, sets=sets, finished=finished)
+    report, progress = _figures(question, scope, coders)
     ctx = {
         "question": question,
         "poll": question.poll,
@@ -104,9 +101,36 @@ def agreement(request: HtmxHttpRequest, question: int) -> HttpResponse:
         "pair": ",".join(str(c.pk) for c in coders) if coders != scope.coders else "",
         "report": report,
         "convention": CONVENTION,
-        "progress": _settled_progress(scope, sets),
+        "progress": progress,
     }
     return render(request, AGREEMENT, ctx)
+
+
+def _figures(question: Question, scope: Scope, coders: list):
+    """(the agreement report or None, the settling progress), kept between views.
+
+    Reading 270,000 marks and codings and computing the figures takes most of a
+    second at 20,000 double-coded answers; everything they rest on (codings,
+    marks, settlements) bumps the question's version (coding.tallies), so a
+    report kept under the version it was computed at is that of now.
+    """
+    version = tallies.version_of(question.pk)  # before reading: see coding.tallies
+    ids = ",".join(str(c.pk) for c in [*scope.coders, None, *coders] if c) if coders else ""
+    key = f"agreement:{question.pk}:{version}:{scope.round.pk if scope.round else 'all'}:{ids}"
+    kept = cache.get(key)
+    if kept is None:
+        # Read once for the figures and the progress; both need only answers two coders finished.
+        finished = Counter()
+        sets = coded_sets(question, scope.coders, scope.answers, shared=True, finished=finished)
+        report = None
+        if len(coders) >= 2:
+            report = agreement_report(question, coders, sets=sets, finished=finished)
+        kept = (report, _settled_progress(scope, sets))
+        cache.set(key, kept, KEEP_SECONDS)
+    report, progress = kept
+    if report is not None:
+        report = report.renamed(coders, theme_names(question))
+    return report, progress
 
 
 def _csv(question: Question, coders: list) -> HttpResponse:

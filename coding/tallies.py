@@ -55,3 +55,9 @@ def _lookup(question, source: int) -> tuple[int, list | None]:
         .values_list("version", Subquery(current, output_field=JSONField()))
     )
     return found.get()
+
+
+def version_of(question_id: int) -> int:
+    """The question's version now: read it before counting anything kept under it."""
+    found = QuestionVersion.objects.filter(question_id=question_id).values_list("n", flat=True)
+    return found.first() or 0

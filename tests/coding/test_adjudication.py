@@ -9,6 +9,7 @@ from io import StringIO
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.core.cache import cache
 from django.core.management import call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -677,9 +678,43 @@ def test_the_agreement_page_takes_a_fixed_number_of_queries(
     small, large = sized
     login(client, alice)
     client.get(_agreement(small))  # session and caches warm
+    cache.clear()  # each counted afresh, not kept (coding.agreement_views._figures)
     assert _queries(client, _agreement(small)) == _queries(client, _agreement(large))
+    cache.clear()
     with django_assert_max_num_queries(16):
         client.get(_agreement(large))
+
+
+def _page(client, question) -> str:
+    """The agreement page without its CSRF tokens, which change with every page."""
+    html = client.get(_agreement(question)).content.decode()
+    return re.sub(r'(csrfmiddlewaretoken" value="|X-CSRFToken": ")[^"]+', "", html)
+
+
+def test_the_agreement_figures_are_kept_until_a_coding_changes(client, sized, alice, bob, themes):
+    _, question = sized
+    login(client, alice)
+    before = _page(client, question)
+    with CaptureQueriesContext(connection) as kept:
+        assert _page(client, question) == before
+    assert not [q for q in kept.captured_queries if "coding_coding" in q["sql"]]
+    answer = question.answers.order_by("pk").first()
+    theme = next(t for t in themes.values() if not answer.codings.filter(theme=t).exists())
+    services.apply_theme(answer, theme, bob)
+    with CaptureQueriesContext(connection) as counted:
+        after = _page(client, question)
+    assert [q for q in counted.captured_queries if "coding_coding" in q["sql"]]
+    assert after != before
+
+
+def test_a_kept_report_shows_a_theme_renamed_since(client, sized, alice, themes):
+    _, question = sized
+    login(client, alice)
+    assert "Staffing" in _page(client, question)
+    themes["S"].name = "Staff shortages"
+    themes["S"].save()  # names are no coding: the version stays, the figures are kept
+    html = _page(client, question)
+    assert "Staff shortages" in html and "Staffing" not in html
 
 
 def test_the_disagreements_page_takes_a_fixed_number_of_queries_open(
