@@ -194,18 +194,19 @@ def reports(lead: Session, poll, question: int, results: Results, changes) -> No
     report = f"/polls/{poll.code}/report/"
     one = f"{report}?question={question}"
     # Counted afresh: each view follows a coder's change to the question.
+    # The lead checks agreement, reads the report, then exports (exports()).
     coder, answers, leaves = changes
-    timings = _after_changes(lead, one, coder, question, answers[:5], leaves)
+    agreement = f"/questions/{question}/agreement/"
+    timings = _after_changes(lead, agreement, coder, question, answers[:5], leaves)
+    results.add("agreement, first view after a change", timings, None)
+    timings = [lead.get(agreement).seconds for _ in range(5)]
+    results.add("agreement, 20,000 double-coded x 300 themes", timings, 1000)
+    timings = _after_changes(lead, one, coder, question, answers[5:10], leaves)
     results.add("theme-frequency table, first view after a change", timings, None)
     timings = [lead.get(one).seconds for _ in range(10)]
     results.add("theme-frequency table for one question", timings, 100)
     timings = [lead.get(report).seconds for _ in range(5)]
     results.add("whole report page (10 questions)", timings, None)
-    agreement = f"/questions/{question}/agreement/"
-    timings = _after_changes(lead, agreement, coder, question, answers[5:10], leaves)
-    results.add("agreement, first view after a change", timings, None)
-    timings = [lead.get(agreement).seconds for _ in range(5)]
-    results.add("agreement, 20,000 double-coded x 300 themes", timings, 1000)
 
 
 def _after_changes(lead: Session, page: str, coder: Session, question: int, answers, leaves):
