@@ -91,15 +91,6 @@ class ThemeQuerySet(models.QuerySet):
             pk = row[0]
         raise Theme.DoesNotExist
 
-    def button(self, pk: int, project_id: int) -> ThemeButton | None:
-        """One theme's button, unless it was merged into another (then that one changed)."""
-        row = fetch_one(
-            "SELECT id, name, colour, shortcut, description FROM coding_theme"
-            " WHERE id = %s AND project_id = %s AND merged_into_id IS NULL",
-            [pk, project_id],
-        )
-        return row and ThemeButton(*row)
-
 
 class Theme(models.Model):
     code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
@@ -179,6 +170,24 @@ class CodingQuerySet(models.QuerySet):
 
     # The statements of a theme applied or removed, written out (polls.sql).
 
+    def add(self, answer_id: int, theme_id: int, coder_id: int, now) -> tuple[bool, str | None]:
+        """Insert one coding unless the coder has it already: (whether it was inserted,
+        the status of the coder's mark on the answer before, None if there was none)."""
+        row = fetch_one(
+            "INSERT INTO coding_coding (answer_id, theme_id, coder_id, created_at)"
+            " VALUES (%s, %s, %s, %s) ON CONFLICT DO NOTHING RETURNING"
+            " (SELECT status FROM coding_mark WHERE answer_id = %s AND coder_id = %s)",
+            [
+                answer_id,
+                theme_id,
+                coder_id,
+                connection.ops.adapt_datetimefield_value(now),
+                answer_id,
+                coder_id,
+            ],
+        )
+        return (True, row[0]) if row else (False, None)
+
     def discard(self, answer_id: int, theme_id: int, coder_id: int) -> bool:
         """Delete one coding (nothing refers to codings); whether there was one."""
         sql = "DELETE FROM coding_coding WHERE answer_id = %s AND theme_id = %s AND coder_id = %s"
@@ -198,6 +207,31 @@ class CodingQuerySet(models.QuerySet):
             f" JOIN {table} u ON u.id = m.coder_id"
             " WHERE m.answer_id = %s AND m.coder_id <> %s AND m.status = %s",
             [answer_id, coder_id, answer_id, coder_id, Mark.Status.NO_THEME],
+        )
+
+    def after_change(self, answer_id: int, coder_id: int, theme_id: int) -> Coded:
+        """What a theme applied or removed leaves: the coder's chips on the answer, that
+        theme's button (None if it was merged into another meanwhile) and the mark.
+
+        One statement: the theme and the applied ones, each with whether it is
+        applied, and the mark alongside.
+        """
+        mine = "SELECT theme_id FROM coding_coding WHERE answer_id = %s AND coder_id = %s"
+        mark = "SELECT {} FROM coding_mark WHERE answer_id = %s AND coder_id = %s"
+        rows = fetch_all(
+            "SELECT t.id, t.name, t.colour, t.shortcut, t.description, t.merged_into_id,"
+            f" t.id IN ({mine}), ({mark.format('status')}), ({mark.format('flag')})"
+            f" FROM coding_theme t WHERE t.id = %s OR t.id IN ({mine})"
+            " ORDER BY t.position, t.name",
+            [answer_id, coder_id] * 3 + [theme_id, answer_id, coder_id],
+        )
+        chips = [Chip(pk, name, colour) for pk, name, colour, *_, on, _, _ in rows if on]
+        changed = next((r for r in rows if r[0] == theme_id and r[5] is None), None)
+        status, flag = (rows[0][7], rows[0][8]) if rows else (None, None)
+        return Coded(
+            chips,
+            changed and ThemeButton(*changed[:5]),
+            MarkState(status, flag, "") if status is not None else None,
         )
 
     def chips(self, answer_id: int, coder_id: int) -> list[tuple[int, str, str]]:
@@ -243,6 +277,14 @@ class MarkState(NamedTuple):
     status: str
     flag: str
     memo: str
+
+
+class Coded(NamedTuple):
+    """Coding.objects.after_change: the coding form's part that a theme changed."""
+
+    chips: list[Chip]
+    button: ThemeButton | None
+    mark: MarkState | None
 
 
 class MarkQuerySet(models.QuerySet):

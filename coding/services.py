@@ -72,10 +72,10 @@ def apply_theme(answer, theme, coder, batch=None) -> bool:
     theme_id = Theme.objects.lock_current(theme.pk, theme.project_id)
     now = timezone.now()
     # Already applied (a double click, or another tab a moment ago): nothing to do.
-    if not insert_once(Coding, answer=answer.pk, theme=theme_id, coder=coder.pk, created_at=now):
+    added, before = Coding.objects.add(answer.pk, theme_id, coder.pk, now)
+    if not added:
         return False
     coded = Mark.Status.CODED
-    before = _status(answer, coder)
     if before is None:
         mark = {"answer": answer.pk, "coder": coder.pk, "flag": "", "memo": "", "updated_at": now}
         if insert_once(Mark, status=coded, **mark):

@@ -235,28 +235,27 @@ def _code(request, answer: int, theme: int, action) -> HttpResponse:
     except Theme.DoesNotExist:
         raise Http404 from None
     if request.htmx and request.htmx.target == "coded":
-        button = Theme.objects.button(theme, ref.project_id)
-        if button is not None:
-            return _coded(request, ref, button)
+        coded = Coding.objects.after_change(ref.pk, request.user.pk, theme)
+        if coded.button is not None:  # else merged meanwhile: the whole form, as it stands
+            return _coded(request, ref, coded)
     answer, role = get_answer(request, ref.pk, roles=CODERS)
     return _after_coding(request, answer, role)
 
 
-def _coded(request, answer, theme: ThemeButton) -> HttpResponse:
+def _coded(request, answer, coded) -> HttpResponse:
     """A theme button or chip pressed: its chips and marks, that one button and "Saved".
 
     The rest of the coding form (300 theme buttons) stands; the suggestions,
     which show what is applied, ask for themselves again.
     """
-    chips = [Chip(*row) for row in Coding.objects.chips(answer.pk, request.user.pk)]
-    mark = Mark.objects.state_of(answer.pk, request.user.pk)
+    theme = coded.button
     ctx = {
         "answer": answer,
-        "applied": chips,
-        "mark": mark,
+        "applied": coded.chips,
+        "mark": coded.mark,
         "can_code": True,
         "flags": Mark.Flag.choices[1:],
-        "change": Change(theme, any(chip.pk == theme.pk for chip in chips)),
+        "change": Change(theme, any(chip.pk == theme.pk for chip in coded.chips)),
     }
     response = render(request, f"{QUEUE}#coded", ctx)
     response["HX-Trigger-After-Settle"] = "refresh-progress, refresh-suggestions"

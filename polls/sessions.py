@@ -41,14 +41,33 @@ class UserBackend(ModelBackend):
             pk = model._meta.pk.to_python(user_id)
         except ValidationError:  # a session naming no valid id: nobody
             return None
-        # raw() converts each column as the ORM would (SQLite's dates are text).
-        user = next(iter(model._default_manager.raw(_user_query(model), [pk])), None)
-        return user if user is not None and self.user_can_authenticate(user) else None
+        sql, names, converters = _user_query(model)
+        row = fetch_one(sql, [pk])
+        if row is None:
+            return None
+        # Each column converted as the ORM would (SQLite keeps dates as text).
+        values = [convert(v) for convert, v in zip(converters, row, strict=True)]
+        user = model.from_db(connection.alias, names, values)
+        return user if self.user_can_authenticate(user) else None
 
 
 @cache
-def _user_query(model) -> str:
+def _user_query(model) -> tuple[str, list[str], list]:
+    fields = model._meta.concrete_fields
     quote = connection.ops.quote_name
-    columns = ", ".join(quote(f.column) for f in model._meta.concrete_fields)
+    columns = ", ".join(quote(f.column) for f in fields)
     table, pk = quote(model._meta.db_table), quote(model._meta.pk.column)
-    return f"SELECT {columns} FROM {table} WHERE {pk} = %s"
+    sql = f"SELECT {columns} FROM {table} WHERE {pk} = %s"
+    return sql, [f.attname for f in fields], [_converter(model, f) for f in fields]
+
+
+def _converter(model, field):
+    column = field.get_col(model._meta.db_table)
+    steps = connection.ops.get_db_converters(column) + field.get_db_converters(connection)
+
+    def convert(value):
+        for step in steps:
+            value = step(value, column, connection)
+        return value
+
+    return convert

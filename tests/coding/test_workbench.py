@@ -346,12 +346,12 @@ def test_applying_a_theme_by_its_button_has_a_query_budget(
     services.apply_theme(answers[0], resources, bob)
     services.remove_theme(answers[0], resources, bob)  # the mark is there, not coded
     login(client, bob)
-    # Session, user, the answer with my role; the theme locked, the coding, the mark
-    # read and set, the event (each in a savepoint here); chips, mark, the button.
-    with django_assert_max_num_queries(13) as queries:
+    # Session, user, the answer with my role; the theme locked, the coding (with the mark's
+    # status), the mark set, the event (in a savepoint here); then one read for the reply.
+    with django_assert_max_num_queries(10) as queries:
         _apply(client, answers[0], resources, **HTMX, **CODED)
     assert not [q for q in queries.captured_queries if "COUNT(" in q["sql"]]
-    with django_assert_max_num_queries(13):
+    with django_assert_max_num_queries(11):  # removing reads the mark on its own
         _remove(client, answers[0], resources, **HTMX, **CODED)
 
 
