@@ -188,10 +188,15 @@ class CodingQuerySet(models.QuerySet):
         )
         return (True, row[0]) if row else (False, None)
 
-    def discard(self, answer_id: int, theme_id: int, coder_id: int) -> bool:
-        """Delete one coding (nothing refers to codings); whether there was one."""
-        sql = "DELETE FROM coding_coding WHERE answer_id = %s AND theme_id = %s AND coder_id = %s"
-        return execute(sql, [answer_id, theme_id, coder_id]) > 0
+    def discard(self, answer_id: int, theme_id: int, coder_id: int) -> tuple[bool, str | None]:
+        """Delete one coding (nothing refers to codings): (whether there was one, the
+        status of the coder's mark on the answer, None if there is none)."""
+        row = fetch_one(
+            "DELETE FROM coding_coding WHERE answer_id = %s AND theme_id = %s AND coder_id = %s"
+            " RETURNING (SELECT status FROM coding_mark WHERE answer_id = %s AND coder_id = %s)",
+            [answer_id, theme_id, coder_id, answer_id, coder_id],
+        )
+        return (True, row[0]) if row else (False, None)
 
     def others_on(self, answer_id: int, coder_id: int) -> list[tuple[str, str | None, str]]:
         """(coder, theme, colour) for the other coders' codings of the answer; (coder,

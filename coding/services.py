@@ -91,10 +91,10 @@ def apply_theme(answer, theme, coder, batch=None) -> bool:
 @transaction.atomic
 def remove_theme(answer, theme, coder, batch=None) -> bool:
     theme_id = Theme.objects.lock_current(theme.pk, theme.project_id)
-    if not Coding.objects.discard(answer.pk, theme_id, coder.pk):
+    removed, before = Coding.objects.discard(answer.pk, theme_id, coder.pk)
+    if not removed:
         return False
     now = timezone.now()
-    before = _status(answer, coder)
     if before is None:  # codings without a mark: imported ones, say
         mark = {"answer": answer.pk, "coder": coder.pk, "flag": "", "memo": "", "updated_at": now}
         insert_once(Mark, status=Mark.Status.UNCODED, **mark)

@@ -351,7 +351,7 @@ def test_applying_a_theme_by_its_button_has_a_query_budget(
     with django_assert_max_num_queries(10) as queries:
         _apply(client, answers[0], resources, **HTMX, **CODED)
     assert not [q for q in queries.captured_queries if "COUNT(" in q["sql"]]
-    with django_assert_max_num_queries(11):  # removing reads the mark on its own
+    with django_assert_max_num_queries(10):
         _remove(client, answers[0], resources, **HTMX, **CODED)
 
 
