@@ -27,6 +27,7 @@ from __future__ import annotations
 from collections import defaultdict
 from decimal import ROUND_HALF_UP, Decimal
 
+from django.core.exceptions import EmptyResultSet
 from django.db import connection
 from django.db.models import Count
 
@@ -100,7 +101,10 @@ def coded_sets(
 def _stream(queryset, *fields):
     """The rows of values_list(*fields), straight from the driver's cursor: a question's
     170,000 codings cost the ORM more per row than the database does."""
-    sql, params = queryset.values_list(*fields).order_by().query.sql_with_params()
+    try:
+        sql, params = queryset.values_list(*fields).order_by().query.sql_with_params()
+    except EmptyResultSet:  # no coders, say: the ORM would not ask either
+        return
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         while rows := cursor.fetchmany(20_000):
