@@ -185,7 +185,8 @@ class Option(models.Model):
 
 
 class Respondent(models.Model):
-    poll = models.ForeignKey(Poll, models.CASCADE, related_name="respondents")
+    # No index of its own: the unique constraint and respondent_poll_order lead with it.
+    poll = models.ForeignKey(Poll, models.CASCADE, related_name="respondents", db_index=False)
     export_id = models.CharField(max_length=100, help_text="ResponseId or the export's row id.")
     position = models.PositiveIntegerField(help_text="Row order in the imported file.")
     attributes = models.JSONField(default=dict, blank=True)
@@ -248,8 +249,13 @@ class Answer(models.Model):
             ),
         ]
         indexes = [
-            # Scale distributions group a question's answers by value.
-            models.Index(fields=["question", "value"], name="answer_question_value"),
+            # Scale distributions group a question's answers by value. Only answers with
+            # a value: the free-text and choice answers, most of an import, need no entry.
+            models.Index(
+                fields=["question", "value"],
+                name="answer_question_value",
+                condition=models.Q(value__isnull=False),
+            ),
             # Coding queues walk a question's answers in import order.
             models.Index(fields=["question", "id"], name="answer_queue_order"),
         ]

@@ -110,7 +110,7 @@ def _scale_counts(answers, respondents=None) -> dict[int, dict[float, int]]:
     if respondents is not None:
         answers = answers.filter(respondent__in=respondents)
     rows = (
-        answers.exclude(value=None)
+        answers.filter(value__isnull=False)  # as answer_question_value says it: index-only
         .values_list("question_id", "value")
         .annotate(n=Count("pk"))
         .order_by()
