@@ -149,6 +149,8 @@ STATIC_ROOT = BASE_DIR / "staticfiles"
 # Uploads: survey exports are parsed from memory, so cap them. A 100,000-row
 # Qualtrics export with three free-text questions is about 80 MB.
 VERBATIM_MAX_UPLOAD_BYTES = envint("VERBATIM_MAX_UPLOAD_MB", 100) * 1024 * 1024
+# Django's own handlers, reading the request a megabyte at a time (polls/uploads.py).
+FILE_UPLOAD_HANDLERS = ["polls.uploads.InMemory", "polls.uploads.OnDisk"]
 
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False  # htmx reads no cookie; the token travels in hx-headers
