@@ -35,6 +35,7 @@ BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
 sys.path[:0] = [str(ROOT), str(BENCH)]
 
+import machine  # noqa: E402
 import server  # noqa: E402
 from client import Session  # noqa: E402
 
@@ -74,7 +75,7 @@ def run(name: str, url: str, rows: int) -> None:
 
     scene = dataset.people()
     export = generate(rows)
-    results = Results(name, rows)
+    results = Results(name, rows, machine.describe())
     with server.gunicorn(env) as gunicorn:
         results.note("server memory at rest", gunicorn.memory_mb(), "MB")
         lead = Session("127.0.0.1", gunicorn.port)
@@ -238,8 +239,8 @@ def _user_id(username: str) -> int:
 
 
 class Results:
-    def __init__(self, database: str, rows: int):
-        self.database, self.rows = database, rows
+    def __init__(self, database: str, rows: int, machine: str):
+        self.database, self.rows, self.machine = database, rows, machine
         self.rows_out: list[tuple] = []
         self.notes: list[str] = []
 
@@ -264,7 +265,7 @@ class Results:
         print(f"  {self.notes[-1]}", flush=True)
 
     def show(self) -> None:
-        print(f"\n{self.database}, {self.rows:,} respondents, {os.cpu_count()} cores")
+        print(f"\n**{self.database}, {self.rows:,} respondents; {self.machine}**\n")
         print("| what | n | p50 | p95 | target | met |\n| --- | ---: | ---: | ---: | ---: | --- |")
         for what, n, p50, p95, target, unit, met in self.rows_out:
             goal = "" if target is None else f"≤ {target:g} {unit}"

@@ -77,8 +77,7 @@ def apply_theme(answer, theme, coder, batch=None) -> bool:
         return False
     coded = Mark.Status.CODED
     if before is None:
-        mark = {"answer": answer.pk, "coder": coder.pk, "flag": "", "memo": "", "updated_at": now}
-        if insert_once(Mark, status=coded, **mark):
+        if _new_mark(answer, coder, coded, now):
             before = Mark.Status.UNCODED
         else:  # another request made the mark meanwhile
             before = _status(answer, coder)
@@ -96,13 +95,18 @@ def remove_theme(answer, theme, coder, batch=None) -> bool:
         return False
     now = timezone.now()
     if before is None:  # codings without a mark: imported ones, say
-        mark = {"answer": answer.pk, "coder": coder.pk, "flag": "", "memo": "", "updated_at": now}
-        insert_once(Mark, status=Mark.Status.UNCODED, **mark)
+        _new_mark(answer, coder, Mark.Status.UNCODED, now)
         before = Mark.Status.UNCODED
     uncoded = Mark.objects.uncode_if_bare(answer.pk, coder.pk, now)
     after = Mark.Status.UNCODED if uncoded else before
     _log_coding(coder, Event.Action.REMOVE, answer, theme, theme_id, (before, after), batch, now)
     return True
+
+
+def _new_mark(answer, coder, status: str, now) -> bool:
+    """Insert the coder's mark on the answer; False if another request made it meanwhile."""
+    fields = {"answer": answer.pk, "coder": coder.pk, "flag": "", "memo": "", "updated_at": now}
+    return insert_once(Mark, status=status, **fields)
 
 
 def _status(answer, coder) -> str | None:

@@ -426,8 +426,12 @@ def test_the_progress_request_counts_and_places_the_answer(
         html = " ".join(client.get(url, headers=HTMX).content.decode().split())
     assert "Coded by me: <strong>1</strong> / 3" in html
     assert "Answer <strong>1</strong> of 2 (filtered)" in html
-    # It refreshes itself from the same place, with the filters kept.
-    assert f'hx-get="/questions/{q4.pk}/code/progress/?status=uncoded"' in html
+    # Only the contents: #progress itself stays on the page, listening for refreshes
+    # (swapped whole, it would miss one sent before htmx wired up its replacement).
+    assert 'id="progress"' not in html
+    page = client.get(f"/questions/{q4.pk}/code/?status=uncoded").content.decode()
+    assert f'hx-get="/questions/{q4.pk}/code/progress/?status=uncoded"' in page
+    assert 'hx-swap="innerHTML"' in page.split('id="progress"')[1].split(">")[0]
 
 
 def test_the_progress_request_refuses_an_answer_of_another_question(client, q4, bob, poll):
