@@ -13,10 +13,10 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from functools import cached_property
 
-from django.db.models import Count, F
+from django.db.models import Count, Exists, F, OuterRef
 
 from coding.report_data import QuestionReport
-from polls.models import Answer, Poll, Question, Selection
+from polls.models import Answer, Poll, Question, Rating, Selection
 from polls.stats import percent
 
 
@@ -34,14 +34,14 @@ class Split:
         return f"q:{self.question.pk}" if self.question else f"attr:{self.attribute}"
 
     def path(self, prefix: str) -> str:
-        """The group's lookup from a model whose path to the answer is `prefix`."""
+        """The group's lookup from a model whose path to the respondent's row is `prefix`."""
         if self.question:
-            return f"{prefix}respondent__answers__selections__option"
+            return f"{prefix}respondent__selections__option"
         return f"{prefix}respondent__attributes__{self.attribute}"
 
     def narrow(self, queryset, prefix: str):
         if self.question:
-            return queryset.filter(**{f"{prefix}respondent__answers__question": self.question})
+            return queryset.filter(**{f"{prefix}respondent__selections__question": self.question})
         return queryset
 
     @cached_property
@@ -83,28 +83,19 @@ class Crosstab:
 
 
 def crosstab(report: QuestionReport, split: Split) -> Crosstab:
-    question, options = report.question, report.options
-    respondents = options.respondents
+    question, respondents = report.question, report.options.respondents
     columns = split.columns
-    answers = split.narrow(Answer.objects.filter(question=question), "")
-    if respondents is not None:
-        answers = answers.filter(respondent__in=respondents)
-    base_counts = dict(
-        answers.values_list(split.path(""))
-        .annotate(n=Count("respondent", distinct=True))
-        .order_by()
-    )
+    base_counts = _bases(question, split, respondents)
     bases = [base_counts.get(key, 0) for key, _ in columns]
     table = Crosstab(columns, bases)
     if report.is_themed:
         counts = _theme_counts(report, split)
         labels = [(row.theme.pk, row.theme.name) for row in report.themes]
     elif question.kind == Question.Kind.SCALE:
-        counts = _grouped(answers, "value", split, "")
+        counts = _grouped(_rows(Rating, question, split, respondents), "value", split)
         labels = [(row.value, row.label) for row in report.summary.rows]
     else:
-        selections = split.narrow(Selection.objects.filter(answer__in=answers), "answer__")
-        counts = _grouped(selections, "option", split, "answer__")
+        counts = _grouped(_rows(Selection, question, split, respondents), "option", split)
         labels = [(row.option_id, row.label) for row in report.summary.rows]
     for key, label in labels:
         cells = []
@@ -115,13 +106,36 @@ def crosstab(report: QuestionReport, split: Split) -> Crosstab:
     return table
 
 
-def _grouped(queryset, field_name: str, split: Split, prefix: str) -> dict[tuple, int]:
-    rows = (
-        queryset.values_list(field_name, split.path(prefix))
-        .annotate(n=Count(f"{prefix}respondent", distinct=True))
-        .order_by()
-    )
-    return {(key, group): n for key, group, n in rows}
+def _rows(model, question: Question, split: Split, respondents):
+    """The question's rows of `model` (answers, points or ticks) in the split's groups."""
+    rows = split.narrow(model.objects.filter(question=question), "")
+    if respondents is not None:
+        rows = rows.filter(respondent__in=respondents)
+    return rows
+
+
+def _bases(question: Question, split: Split, respondents) -> dict[object, int]:
+    """Group → respondents who answered the question, as its table counts them
+    (polls.summaries): a choice question's base adds "other" texts with nothing ticked."""
+    if question.kind == Question.Kind.SCALE:
+        return _grouped(_rows(Rating, question, split, respondents), None, split)
+    if question.kind == Question.Kind.FREE_TEXT:
+        return _grouped(_rows(Answer, question, split, respondents), None, split)
+    bases = _grouped(_rows(Selection, question, split, respondents), None, split)
+    ticked = Selection.objects.filter(question=question, respondent=OuterRef("respondent"))
+    unticked = _rows(Answer, question, split, respondents).exclude(Exists(ticked))
+    for group, n in _grouped(unticked, None, split).items():
+        bases[group] = bases.get(group, 0) + n
+    return bases
+
+
+def _grouped(rows, field_name: str | None, split: Split) -> dict:
+    """(row key, group) → respondents; group → respondents without a field_name."""
+    keys = [field_name, split.path("")] if field_name else [split.path("")]
+    grouped = rows.values_list(*keys).annotate(n=Count("respondent", distinct=True)).order_by()
+    if field_name:
+        return {(key, group): n for key, group, n in grouped}
+    return dict(grouped)
 
 
 def _theme_counts(report: QuestionReport, split: Split) -> dict[tuple, int]:

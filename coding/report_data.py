@@ -37,7 +37,8 @@ class Subsample:
 
     @property
     def respondents(self):
-        return Selection.objects.filter(option__in=self.options).values("answer__respondent")
+        chosen = Selection.objects.filter(question=self.question, option__in=self.options)
+        return chosen.values("respondent")
 
     @property
     def label(self) -> str:

@@ -14,6 +14,7 @@ from uuid import UUID
 from django import forms
 from django.contrib import messages
 from django.core.paginator import Paginator
+from django.db.models import Value
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -34,8 +35,9 @@ from coding.spreadsheets import csv_text, write_xlsx
 from polls.access import EDITORS, get_poll, get_question
 from polls.downloads import CSV, attachment, slug
 from polls.htmx import HtmxHttpRequest, query_without_page
-from polls.models import Answer, Membership, Question
+from polls.models import Membership, Question
 from polls.stats import parse_bands
+from polls.summaries import format_number
 
 PAGE = "coding/report.html"
 ANSWERS = "coding/report_answers.html"
@@ -154,31 +156,36 @@ def chart(request: HtmxHttpRequest, question: int, fmt: str) -> HttpResponse:
 
 @require_GET
 def answers_behind(request: HtmxHttpRequest, question: int) -> HttpResponse:
-    """The answers a count in the report stands for: a theme, an option or a scale point."""
+    """The respondents a count in the report stands for (a theme, an option or a scale
+    point) with what they answered."""
     question, role = get_question(request, question)
     poll = question.poll
     options = _options(request, poll, role)
-    answers = Answer.objects.filter(question=question)
-    label = ""
     theme_id, option_id, value = (request.GET.get(k, "") for k in ("theme", "option", "value"))
+    respondents = poll.respondents.with_answer_to(question)
     if theme_id.isdigit():
         theme = get_object_or_404(poll.project.themes, pk=int(theme_id))
-        answers = answers.filter(pk__in=options.source.answers_with(question, theme).values("pk"))
+        coded = options.source.answers_with(question, theme).values("pk")
+        behind = respondents.filter(answers__pk__in=coded)
         label = f"coded {theme.name}"
     elif option_id.isdigit():
         option = get_object_or_404(question.options, pk=int(option_id))
-        answers = answers.filter(selections__option=option)
+        behind = respondents.filter(selections__question=question, selections__option=option)
         label = f"who chose “{option.text}”"
     elif value:
         try:
-            answers = answers.filter(value=float(value))
+            point = float(value)
         except ValueError as e:
             raise Http404 from e
+        behind = poll.respondents.filter(ratings__question=question, ratings__value=point)
+        behind = behind.annotate(written=Value(format_number(point)))
         label = f"who answered {value}"
+    else:
+        behind = respondents.filter(answers__question=question)
+        label = ""
     if options.respondents is not None:
-        answers = answers.filter(respondent__in=options.respondents)
-    answers = answers.distinct().select_related("respondent").order_by("pk")
-    page = Paginator(answers, 50).get_page(request.GET.get("page"))
+        behind = behind.filter(pk__in=options.respondents)
+    page = Paginator(behind.order_by("position"), 50).get_page(request.GET.get("page"))
     ctx = {
         "poll": poll,
         "project": poll.project,
@@ -186,7 +193,7 @@ def answers_behind(request: HtmxHttpRequest, question: int) -> HttpResponse:
         "options": options,
         "label": label,
         "page": page,
-        "rows": [(a, attribution(a.respondent)) for a in page.object_list],
+        "rows": [(r, r.written, attribution(r)) for r in page.object_list],
         "back": options.query(),
         "pager_query": query_without_page(request.GET),
     }

@@ -20,7 +20,7 @@ from django.db import transaction
 
 from polls.bulk_sql import Inserter, chunks, next_ids
 from polls.importers.types import Answers, ImportProblem, QuestionSpec, RawSurvey
-from polls.models import Answer, Option, Poll, Project, Question, Respondent, Selection
+from polls.models import Answer, Option, Poll, Project, Question, Rating, Respondent, Selection
 
 
 @dataclass
@@ -59,15 +59,11 @@ def load_poll(
     # block nothing but the INSERTs may use the connection.
     start = poll.respondents.count()
     respondent_ids = next_ids(Respondent, len(survey.respondents))
-    answer_ids = next_ids(Answer, 0)
-    next_answer = answer_ids.start if answer_ids is not None else None
     with Inserter() as insert:
         respondents = _create_respondents(insert, poll, survey, start, respondent_ids)
         for question, spec, parsed in zip(questions, specs, answers, strict=True):
             option_for = _option_mapping(spec, options[question.pk])
-            next_answer = _create_answers(
-                insert, question, parsed, respondents, option_for, next_answer
-            )
+            _create_answers(insert, question, parsed, respondents, option_for)
     return poll
 
 
@@ -209,53 +205,26 @@ def _create_answers(
     parsed: Answers,
     respondents: Sequence[int],
     option_for: list[int],
-    next_id: int | None,
-) -> int | None:
-    """Insert a question's answers and their selections; the next answer key, if ours."""
-    count = len(parsed)
-    ids = range(next_id, next_id + count) if next_id is not None else None
-    fields = ["question", "respondent"]
-    columns: list[Iterable] = [
-        repeat(question.pk, count),
-        map(respondents.__getitem__, parsed.respondents),
-    ]
-    fixed: dict = {}
-    if ids is not None:
-        columns.insert(0, ids)
-        fields.insert(0, "id")
-    parts = (("value", parsed.values, None), ("text", parsed.texts, ""))
-    for name, values, empty in (*parts, ("other_text", parsed.other_texts, "")):
-        if values is None:
-            fixed[name] = empty  # the same in every row: no column of values to send
-        else:
-            fields.append(name)
-            columns.append(values)
-    insert(Answer, fields, zip(*columns, strict=True), fixed)
-    following = next_id + count if next_id is not None else None
-    if parsed.options is None or not any(parsed.options):
-        return following
-    if ids is None:
-        ids = _answer_ids(question, respondents, parsed)
+) -> None:
+    """Insert a question's answers by kind: the points chosen on a scale (Rating),
+    the options ticked (Selection) and what was written (Answer)."""
+    who = list(map(respondents.__getitem__, parsed.respondents))
+    same = {"question": question.pk}
+    if parsed.values is not None:
+        insert(Rating, ["respondent", "value"], zip(who, parsed.values, strict=True), same)
+    if parsed.options is not None and any(parsed.options):
 
-    class Picked(dict):  # option indexes → Option pks, once per distinct choice
-        def __missing__(self, indexes: tuple[int, ...]) -> tuple[int, ...]:
-            pks = self[indexes] = tuple(option_for[i] for i in indexes)
-            return pks
+        class Picked(dict):  # option indexes → Option pks, once per distinct choice
+            def __missing__(self, indexes: tuple[int, ...]) -> tuple[int, ...]:
+                pks = self[indexes] = tuple(option_for[i] for i in indexes)
+                return pks
 
-    picked = list(map(Picked().__getitem__, parsed.options))
-    answer_of = chain.from_iterable(map(repeat, ids, map(len, picked)))
-    insert(
-        Selection, ["answer", "option"], zip(answer_of, chain.from_iterable(picked), strict=True)
-    )
-    return following
-
-
-def _answer_ids(question: Question, respondents: Sequence[int], parsed: Answers) -> list[int]:
-    """The keys the database gave the answers just written, in their order."""
-    mine = [respondents[i] for i in parsed.respondents]
-    answer_of = dict(
-        Answer.objects.filter(question=question, respondent_id__gte=min(mine))
-        .values_list("respondent_id", "pk")
-        .order_by()
-    )
-    return [answer_of[r] for r in mine]
+        picked = list(map(Picked().__getitem__, parsed.options))
+        chooser = chain.from_iterable(map(repeat, who, map(len, picked)))
+        rows = zip(chooser, chain.from_iterable(picked), strict=True)
+        insert(Selection, ["respondent", "option"], rows, same)
+    if parsed.texts is not None or parsed.other_texts is not None:
+        texts = parsed.texts if parsed.texts is not None else repeat("", len(who))
+        others = parsed.other_texts if parsed.other_texts is not None else repeat("", len(who))
+        written = (row for row in zip(who, texts, others, strict=True) if row[1] or row[2])
+        insert(Answer, ["respondent", "text", "other_text"], written, same)

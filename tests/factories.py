@@ -6,7 +6,7 @@ import io
 
 from django.core.management import call_command
 
-from polls.models import Answer, Option, Poll, Question, Respondent, Selection
+from polls.models import Answer, Option, Poll, Question, Rating, Respondent, Selection
 
 
 def make_poll(project, title="Poll 3", respondents=10) -> Poll:
@@ -38,7 +38,7 @@ def make_poll(project, title="Poll 3", respondents=10) -> Poll:
     q4 = _question(poll, "Q4", 4, Question.Kind.FREE_TEXT, [])
     _choices(q1, people, ["A", "A", "A", "A", "B", "B", "B"])
     for person, value in zip(people, [1, 2, 2, 4, 5, 5], strict=False):
-        Answer.objects.create(question=q2, respondent=person, value=value)
+        Rating.objects.create(question=q2, respondent=person, value=value)
     _choices(q3, people, [{"X", "Y"}, {"X"}, {"X", "Y", "Z"}, {"X"}, {"Y"}])
     for person, text in zip(
         people, ["Time.", "Caseloads are too high", "=cmd|' /C calc'!A0"], strict=False
@@ -60,9 +60,10 @@ def _question(poll, qid, position, kind, options, **fields) -> Question:
 def _choices(question, people, picks) -> None:
     options = {o.text: o for o in question.options.all()}
     for person, pick in zip(people, picks, strict=False):
-        answer = Answer.objects.create(question=question, respondent=person)
         chosen = pick if isinstance(pick, set) else {pick}
-        Selection.objects.bulk_create(Selection(answer=answer, option=options[t]) for t in chosen)
+        Selection.objects.bulk_create(
+            Selection(question=question, respondent=person, option=options[t]) for t in chosen
+        )
 
 
 def make_free_text(poll, texts: list[str], qid: str = "Q9") -> Question:

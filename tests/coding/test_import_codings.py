@@ -160,7 +160,9 @@ def test_each_answer_the_import_changes_gets_a_history_event(poll, themes, bob):
 def test_codings_of_other_texts_of_a_choice_question(tmp_path, poll, themes, bob):
     q3 = poll.questions.get(export_id="Q3")
     q3.options.filter(text="Z").update(is_other=True)
-    Answer.objects.filter(question=q3, respondent__export_id="R_1").update(other_text="Money")
+    Answer.objects.create(
+        question=q3, respondent=poll.respondents.get(export_id="R_1"), other_text="Money"
+    )
     _import(_file(tmp_path, "response_id,theme\nR_1,Bureaucracy\n"), poll, question="Q3")
     assert _coded(poll, "bob", "Q3") == {"R_1": {"Bureaucracy"}}
     with _raises("codings.csv, row 2, column A (response_id)", "'R_2' wrote no \"other\" text"):

@@ -85,7 +85,7 @@ def coded(project, poll, alice, bob):
     r8.attributes = {"Role": "Manager", "Team": "North"}
     r8.save()
     other_answer = Answer.objects.create(question=q1, respondent=r8, other_text="Agency staff")
-    Selection.objects.create(answer=other_answer, option=other)
+    Selection.objects.create(question=q1, respondent=r8, option=other)
 
     workload = _theme(
         project, alice, "Workload", colour="#e76f51",

@@ -39,7 +39,7 @@ from coding import adjudication, services
 from coding.models import Adjudication, Coding, Mark, Quote, Theme
 from coding.report_data import ReportOptions, poll_report, polled
 from polls import demo
-from polls.models import Answer, Poll, Project, Respondent, Selection
+from polls.models import Answer, Poll, Project, Rating, Respondent, Selection
 from polls.stats import percent
 from tests.conftest import login
 from tests.factories import export_report, make_poll
@@ -981,19 +981,16 @@ def _grow(poll, themes, coders, respondents: int) -> None:
         Respondent(poll=poll, export_id=f"X_{i}", position=i, attributes={"Role": "Manager"})
         for i in range(start, start + respondents)
     )
-    answers = Answer.objects.bulk_create(
-        Answer(question=q, respondent=p, text=f"answer {p.export_id}" if q == q4 else "")
-        for p in people
-        for q in (q1, q3, q4)
+    free = Answer.objects.bulk_create(
+        Answer(question=q4, respondent=p, text=f"answer {p.export_id}") for p in people
     )
-    Answer.objects.bulk_create(Answer(question=q2, respondent=p, value=3) for p in people)
+    Rating.objects.bulk_create(Rating(question=q2, respondent=p, value=3) for p in people)
     a, x = q1.options.get(text="A"), q3.options.get(text="X")
     Selection.objects.bulk_create(
-        Selection(answer=answer, option=a if answer.question_id == q1.pk else x)
-        for answer in answers
-        if answer.question_id in (q1.pk, q3.pk)
+        Selection(question=q, respondent=p, option=option)
+        for p in people
+        for q, option in ((q1, a), (q3, x))
     )
-    free = [answer for answer in answers if answer.question_id == q4.pk]
     Mark.objects.bulk_create(
         Mark(answer=answer, coder=c, status=Mark.Status.CODED) for answer in free for c in coders
     )

@@ -19,6 +19,7 @@ from coding import codebook as hierarchy
 from coding.models import Adjudication, Coding, Mark, QuestionVersion, ThemeTally
 from coding.reports import Source
 from polls.models import Membership, Question
+from tests.factories import make_free_text
 
 
 @pytest.fixture
@@ -99,7 +100,7 @@ def test_a_change_to_another_question_keeps_this_ones(poll, q4, codebook, coded,
     question = _question(q4)
     Source().theme_counts(question)
     kept = ThemeTally.objects.get(question_id=question.pk)
-    other = poll.questions.get(export_id="Q3").answers.first()
+    other = make_free_text(poll, ["Elsewhere"]).answers.get()
     services.apply_theme(other, codebook["Time"], bob)
     assert QuestionVersion.objects.get(question_id=question.pk).n == kept.version
 

@@ -8,8 +8,8 @@ import pytest
 
 from coding import codebook, services, suggestions
 from coding.models import Coding, Event, Mark, Quote, Theme
-from polls.models import Answer
 from tests.conftest import login
+from tests.factories import make_free_text
 
 HTMX = {"HX-Request": "true"}
 ACTIONS = {"HX-Target": "actions"}  # a button of the coding form
@@ -435,12 +435,12 @@ def test_the_progress_request_counts_and_places_the_answer(
 
 
 def test_the_progress_request_refuses_an_answer_of_another_question(client, q4, bob, poll):
-    other = Answer.objects.exclude(question=q4).first()
+    other = make_free_text(poll, ["Elsewhere"]).answers.get()
     url = f"/questions/{q4.pk}/code/progress/?answer={other.pk}"
     assert login(client, bob).get(url).status_code == 404
 
 
 def test_an_answer_id_of_another_question_falls_back_to_the_queue_start(client, q4, bob, poll):
-    other = Answer.objects.exclude(question=q4).first()
+    other = make_free_text(poll, ["Elsewhere"]).answers.get()
     html = login(client, bob).get(_queue(q4, other)).content.decode()
     assert "Answer <strong>1</strong> of 3" in html

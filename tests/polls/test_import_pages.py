@@ -10,7 +10,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import override_settings
 from django.utils import timezone
 
-from polls.models import Answer, PendingImport, Poll
+from polls.models import PendingImport, Poll, Selection
 from tests.conftest import login
 
 DATA = Path(__file__).resolve().parents[1] / "data"
@@ -113,7 +113,7 @@ def test_confirm_imports_with_the_corrections(client, project, alice):
     assert q1.scale_max_label == "very effective"
     assert q3.kind == "single_choice"
     assert list(q3.options.values_list("text", flat=True)) == ["3", "2", "1"]
-    assert Answer.objects.filter(question=q3).count() == 5
+    assert Selection.objects.filter(question=q3).count() == 5
     assert not PendingImport.objects.exists()
 
 

@@ -8,6 +8,7 @@ writes, from a thread of its own on SQLite, in one transaction.
 
 from __future__ import annotations
 
+import csv
 import gzip
 import io
 import threading
@@ -20,7 +21,16 @@ from django.db import IntegrityError, connection, transaction
 from polls import bulk_sql, imports
 from polls.importers import ImportProblem
 from polls.loading import PollFields
-from polls.models import Answer, Option, PendingImport, Poll, Question, Respondent, Selection
+from polls.models import (
+    Answer,
+    Option,
+    PendingImport,
+    Poll,
+    Question,
+    Rating,
+    Respondent,
+    Selection,
+)
 from tests.conftest import login
 from tests.importers.big_export import make_export
 
@@ -49,7 +59,8 @@ def reads(monkeypatch):
 
 
 def _state():
-    return tuple(m.objects.count() for m in (Poll, Question, Option, Respondent, Answer, Selection))
+    models = (Poll, Question, Option, Respondent, Answer, Rating, Selection)
+    return tuple(m.objects.count() for m in models)
 
 
 def test_the_upload_keeps_the_file_compressed_with_its_preview(client, project, alice, reads):
@@ -154,17 +165,26 @@ def _import(project, data, title="Big", **kwargs):
 
 
 def test_a_large_import_writes_every_answer_and_choice(project):
-    result = _import(project, make_export(3000))
-    poll = result.poll
+    data = make_export(3000)
+    result = _import(project, data)
     assert result.respondents == 2994
-    answers = Answer.objects.filter(question__poll=poll)
-    assert answers.count() == sum(q.answers.count() for q in poll.questions.all())
-    multi = poll.questions.get(export_id="Q5")
-    picked = Selection.objects.filter(answer__question=multi)
-    assert picked.count() == sum(a.selections.count() for a in multi.answers.all())
-    assert set(picked.values_list("option__question", flat=True)) == {multi.pk}
-    texts = answers.filter(question__export_id="Q3").order_by("id")
-    queue = list(texts.values_list("respondent__position", flat=True))
+    header, _, _, *rows = csv.reader(io.StringIO(data.decode("utf-8-sig")))
+    rows = [row for row in rows if row[header.index("Status")] != "Survey Preview"]
+
+    def filled(*names) -> int:
+        return sum(bool(row[header.index(name)]) for row in rows for name in names)
+
+    q = {question.export_id: question for question in result.poll.questions.all()}
+    assert Rating.objects.filter(question=q["Q2"]).count() == filled("Q2")
+    assert Selection.objects.filter(question=q["Q1"]).count() == filled("Q1")
+    multi = Selection.objects.filter(question=q["Q5"])
+    assert multi.count() == filled("Q5_1", "Q5_2", "Q5_3")
+    assert set(multi.values_list("option__question", flat=True)) == {q["Q5"].pk}
+    texts = Answer.objects.filter(question=q["Q3"])
+    assert texts.count() == filled("Q3")
+    # Only what was written is an answer: nothing for the scales and choices.
+    assert not Answer.objects.filter(question__in=[q["Q1"], q["Q2"], q["Q5"]]).exists()
+    queue = list(texts.order_by("id").values_list("respondent__position", flat=True))
     assert queue == sorted(queue)  # coding queues walk answers in file order
 
 
@@ -274,10 +294,15 @@ def test_a_file_object_imports_like_its_bytes(project):
     from_bytes = _import(project, data, title="From bytes").poll
 
     def answers(poll):
-        return list(
-            Answer.objects.filter(question__poll=poll)
-            .order_by("pk")
-            .values_list("question__export_id", "respondent__export_id", "value", "text")
-        )
+        who = ("question__export_id", "respondent__export_id")
+        return [
+            sorted(model.objects.filter(question__poll=poll).values_list(*who, *fields))
+            for model, fields in (
+                (Answer, ["text"]),
+                (Rating, ["value"]),
+                (Selection, ["option__text"]),
+            )
+        ]
 
     assert answers(from_file) == answers(from_bytes)
+    assert all(answers(from_file))
