@@ -354,8 +354,16 @@ def part_pipeline(export: Path) -> dict:
         "write to database",
         lambda: load_poll(project, survey, specs, answers, PollFields(title="bench")),
     )
-    count = stage("first query", lambda: Answer.objects.filter(question__poll=poll).count())
-    return {"stages": stages, "answers": count, "questions": len(specs), "bytes": len(data)}
+    stage("first query", lambda: Answer.objects.filter(question__poll=poll).count())
+    return {"stages": stages, "rows": rows_of(poll), "questions": len(specs), "bytes": len(data)}
+
+
+def rows_of(poll) -> str:
+    """What the import wrote, as the table headings say it."""
+    from polls.models import Answer, Rating, Selection
+
+    counts = [m.objects.filter(question__poll=poll).count() for m in (Answer, Rating, Selection)]
+    return "{:,} answers written, {:,} scale points, {:,} options ticked".format(*counts)
 
 
 def bench_people():
@@ -509,7 +517,7 @@ def main() -> None:
     pipeline = results["pipeline"]
     print(
         f"Import of a {args.rows:,}-row Qualtrics CSV ({pipeline['bytes'] / 1e6:.1f} MB, "
-        f"{pipeline['questions']} questions, {pipeline['answers']:,} answers) into {kind}; "
+        f"{pipeline['questions']} questions; {pipeline['rows']}) into {kind}; "
         f"generated in {generated:.1f} s"
     )
     print(f"\nPipeline, in process{'':<14}{'seconds':>10}{'peak RSS MB':>14}")

@@ -47,21 +47,23 @@ def main() -> None:
     parser.add_argument("--db", choices=["sqlite", "postgres", "both"], default="both")
     parser.add_argument("--rows", type=int, default=ROWS)
     parser.add_argument("--keep", action="store_true", help="keep the database to profile")
+    parser.add_argument("--import-only", action="store_true", help="time the import alone")
     args = parser.parse_args()
     if args.db == "both":  # Django reads its database once per process: one process each
         for name in ("sqlite", "postgres"):
             command = [sys.executable, __file__, "--db", name, "--rows", str(args.rows)]
-            subprocess.run(command + (["--keep"] if args.keep else []), check=True)
+            command += ["--keep"] if args.keep else []
+            subprocess.run(command + (["--import-only"] if args.import_only else []), check=True)
         return
     if args.db == "sqlite":
         database = server.sqlite_database(args.keep)
     else:
         database = server.postgres_database(args.keep)
     with database as url:
-        run(args.db, url, args.rows)
+        run(args.db, url, args.rows, args.import_only)
 
 
-def run(name: str, url: str, rows: int) -> None:
+def run(name: str, url: str, rows: int, import_only: bool = False) -> None:
     env = server.environment(url)
     os.environ.update(env)
     server.manage(env, "migrate", "--no-input", "-v0")
@@ -84,6 +86,9 @@ def run(name: str, url: str, rows: int) -> None:
             poll = import_journey(lead, scene, export, results)
         results.memory("import", memory["peak"])
         del export
+        if import_only:
+            results.show()
+            return
         start = time.perf_counter()
         leaves = dataset.codebook(scene, WORDS)
         counts = dataset.deal_and_code(scene, poll, leaves)
