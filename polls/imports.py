@@ -23,7 +23,7 @@ from datetime import date
 from django.core.signals import request_finished
 from django.db import connection, transaction
 
-from polls import importers, planner
+from polls import import_drafts, importers, planner
 from polls.importers.interpret import interpret_one
 from polls.importers.types import (
     Answers,
@@ -242,16 +242,28 @@ class Preview:
 
 def stage(pending: PendingImport, upload) -> None:
     """Read an uploaded file once: refuse it (ImportProblem) if it cannot be read, else
-    keep it, gzip-compressed, with its preview. Then save it with `save_staged`.
+    save it, gzip-compressed, with its preview and, where it can, imported as a draft
+    (polls.import_drafts). One transaction, opened once the file is read.
 
     The file is compressed in a thread while this one reads it: zlib works
     without holding the interpreter's lock, so on two cores it costs no time.
-    The compressed file waits on disk until the parsed one has gone from memory.
     """
-    with _Packer(upload) as packer, bulk_work():
-        pending.preview = _work_out(pending, upload)
-    pending.data = packer.packed()
-    pending.compressed = True
+    with _checkpoint_later(), _Packer(upload) as packer, bulk_work():
+        read = _read(pending, upload)
+        with transaction.atomic():
+            pending.compressed = True
+            pending.save()  # first: the draft's project refers to it
+            pending.preview = _work_out(pending, *read)
+            del read
+            pending.data = packer.finish()
+            save_staged(pending)
+    _plan_for_new_rows(pending)
+
+
+def _plan_for_new_rows(pending: PendingImport) -> None:
+    """A draft was committed: SQLite's planner learns the tables' new sizes."""
+    if not connection.in_atomic_block and pending.preview and pending.preview.get("drafted"):
+        planner.refresh(connection)
 
 
 class _Packer:
@@ -280,13 +292,13 @@ class _Packer:
         if error is not None:
             self.stop.set()
         self.thread.join()
-        if error is not None:
-            self.target.close()
-        elif self.failed is not None:
-            self.target.close()
-            raise self.failed
+        self.target.close()
 
-    def packed(self) -> bytes:
+    def finish(self) -> bytes:
+        """The compressed file, once the thread is done."""
+        self.thread.join()
+        if self.failed is not None:
+            raise self.failed
         with self.target:
             self.target.seek(0)
             return self.target.read()
@@ -311,7 +323,7 @@ def _whole(upload) -> bytes:
 
 
 def save_staged(pending: PendingImport) -> None:
-    """Save an upload that `stage` read.
+    """Save an upload with its file (what `stage` does last).
 
     The file does not go through Django's query: on SQLite a copy of it would
     stay with the driver's cached statement for as long as the connection
@@ -490,17 +502,34 @@ def preview(pending: PendingImport) -> Preview:
 
 
 def _current_preview(pending: PendingImport) -> dict:
+    """The preview as last worked out; worked out again, and the draft brought up to
+    date with it, if the corrections changed since."""
     found = pending.preview
-    if found is None or found.get("schema") != pending.options.get("schema"):
-        with bulk_work():
-            found = pending.preview = _work_out(pending, stored_file(pending))
+    wanted = pending.options.get("schema")
+    if found is not None and found.get("schema") != wanted and wanted == _as_shown(found):
+        found["schema"] = wanted  # the form sent back as the page showed it: no change
         if pending.pk is not None:
             pending.save(update_fields=["preview"])
+    if found is None or found.get("schema") != wanted:
+        with _checkpoint_later(), bulk_work():
+            read = _read(pending, stored_file(pending))
+            with transaction.atomic():
+                found = pending.preview = _work_out(pending, *read)
+                del read
+                if pending.pk is not None:
+                    pending.save(update_fields=["preview"])
+        _plan_for_new_rows(pending)
     return copy.deepcopy(found)
 
 
-def _work_out(pending: PendingImport, source) -> dict:
-    """Read the file and work out what the preview page shows, as JSON."""
+def _as_shown(found: dict) -> dict:
+    """The corrections the preview's form makes when sent back unchanged."""
+    return schema_from_form({}, [_spec(q["spec"]) for q in found["questions"]])
+
+
+def _read(pending: PendingImport, source) -> tuple[RawSurvey, list[QuestionSpec], ImportProblem]:
+    """The file read, its questions' specs with the corrections so far, and the problem
+    those corrections make, if any."""
     options = pending.options
     survey = importers.read_survey(
         source,
@@ -508,33 +537,45 @@ def _work_out(pending: PendingImport, source) -> dict:
         format=options.get("format", "auto"),
         include_previews=options.get("include_previews", False),
     )
-    specs, problem = _infer(survey, pending)
-    questions = []
-    refused = None
-    for question, spec in zip(survey.questions, specs, strict=True):
-        entry = {"spec": asdict(spec), "columns": [c.name for c in question.columns]}
-        entry.update(answered=None, other_texts=None, samples=[])
-        if refused is None:
-            try:
-                answers = interpret_one(survey, question, spec)
-            except ImportProblem as e:
-                refused = e
-            else:
-                entry.update(
-                    answered=len(answers),
-                    other_texts=answers.with_other_text(),
-                    samples=[_describe(a, spec)[:SAMPLE_CHARS] for a in answers[:SAMPLES]],
-                )
-                del answers
-        for column in question.columns:
-            column.cells = []  # worked out: let go of its cells
-        questions.append(entry)
-    if refused is not None:  # no counts for any question then
+    return survey, *_infer(survey, pending)
+
+
+def _work_out(pending: PendingImport, survey, specs, problem) -> dict:
+    """What the preview page shows, as JSON; the poll imported as a draft meanwhile,
+    where it can be (interpreting each question serves both)."""
+    questions = [
+        {"spec": asdict(spec), "columns": [c.name for c in question.columns]}
+        | {"answered": None, "other_texts": None, "samples": []}
+        for question, spec in zip(survey.questions, specs, strict=True)
+    ]
+
+    def interpreted() -> Iterator[Answers]:
+        for entry, question, spec in zip(questions, survey.questions, specs, strict=True):
+            answers = interpret_one(survey, question, spec)
+            entry.update(
+                answered=len(answers),
+                other_texts=answers.with_other_text(),
+                samples=[_describe(a, spec)[:SAMPLE_CHARS] for a in answers[:SAMPLES]],
+            )
+            for column in question.columns:
+                column.cells = []  # worked out: let go of its cells
+            yield answers
+
+    drafted = False
+    try:
+        if problem is None:
+            fields = poll_fields(pending)
+            drafted = import_drafts.make(pending, survey, specs, interpreted(), fields)
+        if not drafted:
+            for _ in interpreted():
+                pass
+    except ImportProblem as refused:  # no counts for any question then
         for entry in questions:
             entry.update(answered=None, other_texts=None, samples=[])
         problem = problem or refused
     return {
-        "schema": options.get("schema"),
+        "schema": pending.options.get("schema"),
+        "drafted": drafted,
         "platform": survey.platform,
         "respondents": len(survey.respondents),
         "attribute_columns": survey.attribute_columns,
@@ -569,11 +610,13 @@ def _describe(answer: ParsedAnswer, spec: QuestionSpec) -> str:
 
 
 def schema_from_form(post, shown: list[QuestionSpec]) -> dict:
-    """Turn the preview form into a --schema style dict of corrections.
+    """Turn the preview form into a --schema style dict of corrections; a field the
+    form does not send keeps what the page shows.
 
     When a question's kind changes, its options and scale ends are left to
     inference for the new kind: the old ones described something else.
     """
+    post = form_as_shown(shown) | dict(post.items())
     questions = []
     for spec in shown:
         qid = spec.export_id
@@ -610,19 +653,43 @@ def _details_from_form(post, qid: str, kind: str) -> dict:
     return {}
 
 
+def form_as_shown(shown: list[QuestionSpec]) -> dict[str, str]:
+    """The preview form's fields as the page fills them in (templates/polls/import_preview)."""
+    post: dict[str, str] = {}
+    for spec in shown:
+        qid = spec.export_id
+        post[f"kind-{qid}"] = spec.kind
+        post[f"subsample-{qid}"] = spec.subsample
+        if spec.kind == Question.Kind.SCALE:
+            for key, value in (("min", spec.scale_min), ("max", spec.scale_max)):
+                post[f"{key}-{qid}"] = "" if value is None else str(value)
+            post[f"minlabel-{qid}"] = spec.scale_min_label
+            post[f"maxlabel-{qid}"] = spec.scale_max_label
+        elif spec.kind in (Question.Kind.SINGLE_CHOICE, Question.Kind.MULTI_CHOICE):
+            post[f"options-{qid}"] = "\n".join(o.text for o in spec.options)
+            post[f"maxchoices-{qid}"] = "" if spec.max_choices is None else str(spec.max_choices)
+    return post
+
+
 def confirm(pending: PendingImport, user) -> ImportResult:
+    """Publish the draft, brought up to date with the corrections sent with the
+    confirmation; without one (responses added to a poll of that title), import now."""
+    if pending.preview and pending.preview.get("drafted"):
+        found = _current_preview(pending)
+        if found["problem"]:
+            problem = found["problem"]
+            raise ImportProblem(problem.pop("message"), **problem)
+        poll = import_drafts.publish(pending, user)
+        if poll is not None:
+            count, skipped = found["respondents"], found["skipped_previews"]
+            return ImportResult(poll, count, len(found["questions"]), skipped)
+    import_drafts.discard_draft(pending)  # a poll of that title appeared: add to it
     options = pending.options
     result = import_file(
         pending.project,
         stored_file(pending),
         pending.filename,
-        PollFields(
-            title=options["title"],
-            opened=_date(options.get("opened")),
-            closed=_date(options.get("closed")),
-            invited=options.get("invited"),
-            population=options.get("population", ""),
-        ),
+        poll_fields(pending),
         format=options.get("format", "auto"),
         include_previews=options.get("include_previews", False),
         schema=options.get("schema"),
@@ -630,6 +697,17 @@ def confirm(pending: PendingImport, user) -> ImportResult:
     )
     pending.delete()
     return result
+
+
+def poll_fields(pending: PendingImport) -> PollFields:
+    options = pending.options
+    return PollFields(
+        title=options["title"],
+        opened=_date(options.get("opened")),
+        closed=_date(options.get("closed")),
+        invited=options.get("invited"),
+        population=options.get("population", ""),
+    )
 
 
 def _date(value: str | None) -> date | None:

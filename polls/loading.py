@@ -12,14 +12,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from itertools import chain, repeat
 
 from django.db import transaction
 
 from polls.bulk_sql import Inserter, chunks, next_ids
-from polls.importers.types import Answers, ImportProblem, QuestionSpec, RawSurvey
+from polls.importers.types import Answers, ImportProblem, OptionSpec, QuestionSpec, RawSurvey
 from polls.models import Answer, Option, Poll, Project, Question, Rating, Respondent, Selection
 
 
@@ -83,27 +83,61 @@ def _create_poll(project, survey, fields: PollFields, user) -> Poll:
 
 def _create_questions(poll: Poll, specs: list[QuestionSpec]) -> list[Question]:
     questions = Question.objects.bulk_create(
-        Question(
-            poll=poll,
-            export_id=spec.export_id,
-            position=position,
-            text=spec.text,
-            kind=spec.kind,
-            scale_min=spec.scale_min,
-            scale_max=spec.scale_max,
-            scale_min_label=spec.scale_min_label,
-            scale_max_label=spec.scale_max_label,
-            max_choices=spec.max_choices,
-            subsample=spec.subsample,
-        )
+        Question(poll=poll, position=position, **_question_fields(spec))
         for position, spec in enumerate(specs, start=1)
     )
+    _create_options(questions, specs)
+    return questions
+
+
+def _question_fields(spec: QuestionSpec) -> dict:
+    fields = ["export_id", "text", "kind", "scale_min", "scale_max", "scale_min_label"]
+    fields += ["scale_max_label", "max_choices", "subsample"]
+    return {name: getattr(spec, name) for name in fields}
+
+
+def _create_options(questions: list[Question], specs: list[QuestionSpec]) -> None:
     Option.objects.bulk_create(
         Option(question=q, position=i, text=o.text, code=o.code, is_other=o.is_other)
         for q, spec in zip(questions, specs, strict=True)
         for i, o in enumerate(spec.options, start=1)
     )
-    return questions
+
+
+@transaction.atomic
+def reload_questions(poll: Poll, specs: list[QuestionSpec], answers: Iterable[Answers]) -> None:
+    """Write again the questions of a poll nobody has coded (a draft) whose spec
+    changed, with their answers; `answers` holds one per spec, in order, every one
+    of them asked for."""
+    questions = list(poll.questions.order_by("position").prefetch_related("options"))
+    if [q.export_id for q in questions] != [spec.export_id for spec in specs]:
+        raise ValueError(f"{poll} does not ask these questions")
+    respondents = list(poll.respondents.order_by("position").values_list("pk", flat=True))
+    for question, spec, parsed in zip(questions, specs, answers, strict=True):
+        was = _spec_of(question)
+        if was == spec:
+            continue
+        Question.objects.filter(pk=question.pk).update(**_question_fields(spec))
+        if replace(was, **_WORDING) == replace(spec, **_WORDING):
+            continue  # what it says changed, not how its answers read
+        Rating.objects.filter(question=question).delete()
+        Selection.objects.filter(question=question).delete()
+        Answer.objects.filter(question=question).delete_uncoded()
+        question.options.all().delete()
+        _create_options([question], [spec])
+        option_for = _option_mapping(spec, list(question.options.order_by("position")))
+        with Inserter() as insert:
+            _create_answers(insert, question, parsed, respondents, option_for)
+
+
+# A question's fields that do not change how its cells read.
+_WORDING = {"subsample": "", "scale_min_label": "", "scale_max_label": ""}
+
+
+def _spec_of(question: Question) -> QuestionSpec:
+    options = [OptionSpec(o.text, o.code, o.is_other) for o in question.options.all()]
+    fields = _question_fields(question)
+    return QuestionSpec(options=options, **fields)
 
 
 def _refuse_known_respondents(poll: Poll, survey: RawSurvey) -> None:

@@ -8,7 +8,7 @@ from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from polls import imports
+from polls import import_drafts, imports
 from polls.access import EDITORS, get_pending_import, get_poll, get_project
 from polls.forms import UploadForm
 from polls.htmx import HtmxHttpRequest, partial_for
@@ -72,8 +72,7 @@ def import_upload(request: HtmxHttpRequest, code: UUID) -> HttpResponse:
         except ImportProblem as e:
             problem = e
         else:
-            PendingImport.objects.stale().delete()
-            imports.save_staged(pending)
+            import_drafts.discard(PendingImport.objects.stale())
             return redirect("import-preview", code=pending.code)
     ctx = {"project": project, "form": form, "problem": problem}
     return render(request, "polls/import_upload.html", ctx, status=400 if problem else 200)
@@ -123,6 +122,6 @@ def import_confirm(request: HtmxHttpRequest, code: UUID) -> HttpResponse:
 def import_cancel(request: HtmxHttpRequest, code: UUID) -> HttpResponse:
     pending = get_pending_import(request, code)
     project_code = pending.project.code
-    pending.delete()
+    import_drafts.discard(PendingImport.objects.filter(pk=pending.pk))
     messages.info(request, "The upload was discarded; nothing was imported.")
     return redirect("project-detail", code=project_code)

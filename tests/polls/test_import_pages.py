@@ -36,12 +36,12 @@ def test_the_upload_page_is_for_leads(client, project, alice, bob, vera, charlie
     assert login(client, charlie).get(url).status_code == 404
 
 
-def test_an_upload_leads_to_a_preview_and_writes_no_poll(client, project, alice):
+def test_an_upload_leads_to_a_preview_and_adds_no_poll_to_the_project(client, project, alice):
     response = _upload(login(client, alice), project)
     pending = _pending()
     assert response.status_code == 302
     assert response["Location"] == f"/imports/{pending.code}/"
-    assert not Poll.objects.exists()
+    assert not project.polls.exists()  # only a draft, elsewhere (test_import_drafts)
 
 
 def test_the_preview_shows_kinds_counts_samples_and_attributes(client, project, alice):
@@ -128,7 +128,7 @@ def test_a_correction_that_does_not_fit_the_data_is_explained_and_blocks_confirm
     assert "Q2" in html
     response = client.post(f"/imports/{code}/confirm/", form)
     assert response.status_code == 302
-    assert not Poll.objects.exists()
+    assert not project.polls.exists()
     assert "Nothing was imported" in client.get(response["Location"]).content.decode()
 
 

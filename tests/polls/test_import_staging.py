@@ -38,8 +38,8 @@ DATA = Path(__file__).resolve().parents[1] / "data"
 EXPORT = (DATA / "browser_qualtrics.csv").read_bytes()
 
 
-def _upload(client, project, data=EXPORT, name="export.csv"):
-    form = {"title": "Schools poll", "format": "auto", "population": "Social Workers"}
+def _upload(client, project, data=EXPORT, name="export.csv", title="Schools poll"):
+    form = {"title": title, "format": "auto", "population": "Social Workers"}
     form["file"] = SimpleUploadedFile(name, data, content_type="text/csv")
     return client.post(f"/projects/{project.code}/import/", form)
 
@@ -96,14 +96,21 @@ def test_a_correction_reads_the_file_once_and_keeps_the_new_preview(client, proj
     assert len(reads) == 2
 
 
-def test_the_confirmation_reads_the_file_once(client, project, alice, reads):
+def test_the_confirmation_reads_the_file_only_for_corrections_it_brings(
+    client, project, alice, reads
+):
     _upload(login(client, alice), project)
     code = PendingImport.objects.get().code
     client.get(f"/imports/{code}/")
-    response = client.post(f"/imports/{code}/confirm/", {"kind-Q1": "scale"})
+    response = client.post(f"/imports/{code}/confirm/", {"kind-Q1": "scale"})  # as shown
     assert response.status_code == 302
-    assert reads == ["export.csv", "export.csv"]  # upload, confirmation
-    assert Poll.objects.get().respondents.count() == 6
+    assert reads == ["export.csv"]  # the upload's: the draft is published
+    assert project.polls.get().respondents.count() == 6
+    _upload(client, project, title="Corrected")
+    code = PendingImport.objects.get().code
+    client.post(f"/imports/{code}/confirm/", {"kind-Q3": "single_choice"})
+    assert reads == ["export.csv"] * 3  # and once more for the correction
+    assert project.polls.get(title="Corrected").questions.get(export_id="Q3").is_choice
 
 
 def test_a_problem_found_on_confirming_shows_on_the_preview(client, project, alice):
@@ -111,7 +118,7 @@ def test_a_problem_found_on_confirming_shows_on_the_preview(client, project, ali
     code = PendingImport.objects.get().code
     form = {"kind-Q1": "scale", "kind-Q2": "scale", "kind-Q3": "scale"}
     response = client.post(f"/imports/{code}/confirm/", form)
-    assert response.status_code == 302 and not Poll.objects.exists()
+    assert response.status_code == 302 and not project.polls.exists()
     html = client.get(response["Location"]).content.decode()
     assert "Nothing was imported" in html
     assert 'role="alert"' in html and "Q2" in html
