@@ -6,10 +6,10 @@ a project of its own that nobody is a member of, where no page, report, export
 or agreement figure can see it (they all go through membership). Confirming the
 preview as it stands then only moves the poll into its project, one UPDATE.
 
-Not drafted: a file that adds responses to a poll of the same title (the
-confirmation appends them, as before) and a preview that found a problem. A
-correction on the preview page imports the draft again; confirming kinds other
-than the draft's imports at the confirmation (polls.imports.confirm).
+A correction, applied on the preview page or sent with the confirmation, writes
+again only the draft's questions it changes. Not drafted: a file that adds
+responses to a poll of the same title (the confirmation appends them, as the
+import_poll command does) and a preview that found a problem.
 """
 
 from __future__ import annotations
@@ -59,13 +59,13 @@ def _can_draft(pending: PendingImport, fields: PollFields) -> bool:
 
 def discard_draft(pending: PendingImport) -> None:
     """Delete the upload's draft, keeping the upload."""
-    Poll.objects.filter(project__draft_of=pending).delete_uncoded()
+    Poll.objects.filter(project__draft_of=pending).delete_at_once()
     Project.objects.filter(draft_of=pending).delete()
 
 
 def discard(uploads) -> None:
     """Delete these uploads (a queryset) with their drafts."""
-    Poll.objects.filter(project__draft_of__in=uploads).delete_uncoded()
+    Poll.objects.filter(project__draft_of__in=uploads).delete_at_once()
     uploads.delete()  # and, by their draft_of, the projects that held the drafts
 
 

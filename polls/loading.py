@@ -122,7 +122,7 @@ def reload_questions(poll: Poll, specs: list[QuestionSpec], answers: Iterable[An
             continue  # what it says changed, not how its answers read
         Rating.objects.filter(question=question).delete()
         Selection.objects.filter(question=question).delete()
-        Answer.objects.filter(question=question).delete_uncoded()
+        Answer.objects.filter(question=question).delete_at_once()
         question.options.all().delete()
         _create_options([question], [spec])
         option_for = _option_mapping(spec, list(question.options.order_by("position")))

@@ -76,7 +76,7 @@ class PollQuerySet(models.QuerySet):
     def for_user(self, user) -> PollQuerySet:
         return self.filter(project__memberships__user=user)
 
-    def delete_uncoded(self) -> None:
+    def delete_at_once(self) -> None:
         """Delete these polls, which nobody has coded (import drafts), a table at a time.
 
         Django's collector would read each of 100,000 respondents and their answers
@@ -86,7 +86,7 @@ class PollQuerySet(models.QuerySet):
         questions = Question.objects.filter(poll__in=self).values("pk")
         Rating.objects.filter(question__in=questions).delete()  # one DELETE each
         Selection.objects.filter(question__in=questions).delete()
-        Answer.objects.filter(question__in=questions).delete_uncoded()
+        Answer.objects.filter(question__in=questions).delete_at_once()
         _delete_where(Respondent, "poll_id", self.values("pk"))
         self.delete()
 
@@ -262,7 +262,7 @@ class AnswerQuerySet(models.QuerySet):
         """Answers that carry text to read and code (free text or an "other" text)."""
         return self.exclude(text="", other_text="")
 
-    def delete_uncoded(self) -> None:
+    def delete_at_once(self) -> None:
         """Delete these answers, which nothing refers to (a draft's), in one statement
         rather than after reading each, as Django's collector would."""
         _delete_where(Answer, "id", self.values("pk"))
