@@ -6,7 +6,6 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 
-import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
@@ -35,19 +34,6 @@ def _draft(pending) -> Poll:
 def _preview_form(client, pending) -> dict:
     html = client.get(f"/imports/{pending.code}/").content.decode()
     return form_fields(html, "preview-form")
-
-
-@pytest.fixture
-def reads(monkeypatch):
-    calls = []
-    original = imports.importers.read_survey
-
-    def counting(*args, **kwargs):
-        calls.append(args[1])
-        return original(*args, **kwargs)
-
-    monkeypatch.setattr(imports.importers, "read_survey", counting)
-    return calls
 
 
 def test_the_upload_imports_a_draft_in_a_project_nobody_belongs_to(client, project, alice):

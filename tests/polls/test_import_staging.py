@@ -44,20 +44,6 @@ def _upload(client, project, data=EXPORT, name="export.csv", title="Schools poll
     return client.post(f"/projects/{project.code}/import/", form)
 
 
-@pytest.fixture
-def reads(monkeypatch):
-    """How many times the import pages read the staged or uploaded file."""
-    calls = []
-    original = imports.importers.read_survey
-
-    def counting(*args, **kwargs):
-        calls.append(args[1])
-        return original(*args, **kwargs)
-
-    monkeypatch.setattr(imports.importers, "read_survey", counting)
-    return calls
-
-
 def _state():
     models = (Poll, Question, Option, Respondent, Answer, Rating, Selection)
     return tuple(m.objects.count() for m in models)
