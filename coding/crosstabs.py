@@ -13,7 +13,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from functools import cached_property
 
-from django.db.models import Count, Exists, F, OuterRef
+from django.db.models import Count, F
 
 from coding.report_data import QuestionReport
 from polls.models import Answer, Poll, Question, Rating, Selection
@@ -122,8 +122,7 @@ def _bases(question: Question, split: Split, respondents) -> dict[object, int]:
     if question.kind == Question.Kind.FREE_TEXT:
         return _grouped(_rows(Answer, question, split, respondents), None, split)
     bases = _grouped(_rows(Selection, question, split, respondents), None, split)
-    ticked = Selection.objects.filter(question=question, respondent=OuterRef("respondent"))
-    unticked = _rows(Answer, question, split, respondents).exclude(Exists(ticked))
+    unticked = _rows(Answer, question, split, respondents).unticked()
     for group, n in _grouped(unticked, None, split).items():
         bases[group] = bases.get(group, 0) + n
     return bases

@@ -13,7 +13,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import connection, models
-from django.db.models import OuterRef, Subquery, Value
+from django.db.models import Exists, OuterRef, Subquery, Value
 from django.db.models.functions import Coalesce, Concat
 from django.utils import timezone
 
@@ -261,6 +261,14 @@ class AnswerQuerySet(models.QuerySet):
     def with_text(self) -> AnswerQuerySet:
         """Answers that carry text to read and code (free text or an "other" text)."""
         return self.exclude(text="", other_text="")
+
+    def unticked(self) -> AnswerQuerySet:
+        """"Other" texts written with no option ticked (on a question with no "Other"
+        option): they count in a choice question's base with its selections."""
+        ticked = Selection.objects.filter(
+            question=OuterRef("question"), respondent=OuterRef("respondent")
+        )
+        return self.exclude(Exists(ticked))
 
     def delete_at_once(self) -> None:
         """Delete these answers, which nothing refers to (a draft's), in one statement

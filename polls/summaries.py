@@ -12,10 +12,10 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from django.db.models import Count, Exists, OuterRef
+from django.db.models import Count
 
 from polls import stats
-from polls.models import Answer, Poll, Question, Rating, Selection
+from polls.models import Answer, AnswerQuerySet, Poll, Question, Rating, Selection
 
 
 @dataclass
@@ -80,13 +80,7 @@ class Counts:
         self.points = self._points(ids[Question.Kind.SCALE])
         self.options = self._options(choice)
         self.choosers = self._per_question(Selection, choice, Count("respondent", distinct=True))
-        # An "other" text with no option ticked (the question has no "Other" option).
-        unticked = Selection.objects.filter(
-            question=OuterRef("question"), respondent=OuterRef("respondent")
-        )
-        self.unticked = self._per_question(
-            Answer, choice, rows=lambda qs: qs.exclude(Exists(unticked))
-        )
+        self.unticked = self._per_question(Answer, choice, rows=AnswerQuerySet.unticked)
 
     def answered(self, question: Question) -> int:
         if question.kind == Question.Kind.SCALE:

@@ -16,7 +16,7 @@ import pytest
 
 from coding import assignments, comparisons, crosstabs, services
 from coding.report_data import ReportOptions, poll_report
-from polls.models import Question, Respondent
+from polls.models import Answer, Question, Respondent
 from tests.conftest import login
 from tests.factories import make_poll
 
@@ -65,6 +65,15 @@ def test_a_multi_choice_split_counts_a_respondent_in_every_column(poll, coded):
     table = _table(poll, "Q1", f"q:{q3.pk}")
     assert table.bases == [4, 3, 1]  # X: R_1–R_4; Y: R_1, R_3, R_5; Z: R_3
     assert dict(table.rows)["A"] == [(4, 100.0), (2, 66.7), (1, 100.0)]
+
+
+def test_a_split_choice_question_counts_other_texts_with_nothing_ticked_in_its_bases(poll, coded):
+    q3 = poll.questions.get(export_id="Q3")
+    r_9 = poll.respondents.get(export_id="R_9")
+    Answer.objects.create(question=q3, respondent=r_9, other_text="Time")  # no option ticked
+    table = _table(poll, "Q3", "attr:Role")
+    assert table.bases == [5, 1]  # its base of 6, as the table's, split by role
+    assert dict(table.rows)["X"] == [(3, 60.0), (1, 100.0)]
 
 
 def test_themes_split(poll, coded):

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import pytest
 
+from polls.models import Answer
 from polls.summaries import summarise_poll
 from tests.conftest import login
 
@@ -87,6 +88,16 @@ def test_multi_choice_percentages_are_of_respondents_not_selections(poll):
         ("Z", 1, 20.0),
     ]
     assert [r.percent_of_selections for r in q3.rows] == [50.0, 37.5, 12.5]
+
+
+def test_an_other_text_with_nothing_ticked_counts_in_the_base_once(poll):
+    q3 = poll.questions.get(export_id="Q3")
+    r_1, r_9 = (poll.respondents.get(export_id=r) for r in ("R_1", "R_9"))
+    Answer.objects.create(question=q3, respondent=r_1, other_text="Money")  # ticked X and Y
+    Answer.objects.create(question=q3, respondent=r_9, other_text="Time")  # ticked nothing
+    summary = summarise_poll(poll)[2]
+    assert (summary.answered, summary.selections) == (6, 8)
+    assert [r.percent for r in summary.rows] == [66.7, 50.0, 16.7]
 
 
 def test_summaries_cost_a_fixed_number_of_queries(poll, django_assert_num_queries):
