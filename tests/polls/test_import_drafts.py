@@ -1,5 +1,6 @@
-"""The upload imports the file as a draft nobody can see; confirming the preview as it
-stands publishes it, and anything else imports the file at the confirmation."""
+"""The upload imports the file as a draft nobody can see; corrections rewrite the
+questions they change, and the confirmation publishes it. Only a file adding to a
+poll of its title is imported at the confirmation."""
 
 from __future__ import annotations
 
