@@ -157,9 +157,7 @@ class _Probe(Exists):
         return self.as_sql(compiler, connection, template=template, **extra_context)
 
 
-def _answers(
-    question_id: int, coder, filters: Filters, only_mine: bool, Exists=Exists
-) -> QuerySet:
+def _answers(question_id: int, coder, filters: Filters, only_mine: bool, Exists=Exists) -> QuerySet:
     answers = Answer.objects.filter(question=question_id).with_text()
     f = filters
     if only_mine:

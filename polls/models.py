@@ -263,7 +263,7 @@ class AnswerQuerySet(models.QuerySet):
         return self.exclude(text="", other_text="")
 
     def unticked(self) -> AnswerQuerySet:
-        """"Other" texts written with no option ticked (on a question with no "Other"
+        """ "Other" texts written with no option ticked (on a question with no "Other"
         option): they count in a choice question's base with its selections."""
         ticked = Selection.objects.filter(
             question=OuterRef("question"), respondent=OuterRef("respondent")
