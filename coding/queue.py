@@ -157,24 +157,24 @@ class _Probe(Exists):
         return self.as_sql(compiler, connection, template=template, **extra_context)
 
 
-def _answers(question_id: int, coder, filters: Filters, only_mine: bool, Exists=Exists) -> QuerySet:
+def _answers(question_id: int, coder, filters: Filters, only_mine: bool, exists=Exists) -> QuerySet:
     answers = Answer.objects.filter(question=question_id).with_text()
     f = filters
     if only_mine:
         dealt = Assignment.objects.filter(answer=OuterRef("pk"), coder=coder)
-        answers = answers.filter(Exists(dealt))
+        answers = answers.filter(exists(dealt))
     mine = Mark.objects.filter(answer=OuterRef("pk"), coder=coder)
     if f.status == "uncoded":
-        answers = answers.exclude(Exists(mine.exclude(status=Mark.Status.UNCODED)))
+        answers = answers.exclude(exists(mine.exclude(status=Mark.Status.UNCODED)))
     elif f.status == "coded":
-        answers = answers.filter(Exists(mine.filter(status=Mark.Status.CODED)))
+        answers = answers.filter(exists(mine.filter(status=Mark.Status.CODED)))
     elif f.status == "no_theme":
-        answers = answers.filter(Exists(mine.filter(status=Mark.Status.NO_THEME)))
+        answers = answers.filter(exists(mine.filter(status=Mark.Status.NO_THEME)))
     elif f.status in ("unclear", "discuss"):
-        answers = answers.filter(Exists(mine.filter(flag=f.status)))
+        answers = answers.filter(exists(mine.filter(flag=f.status)))
     if f.theme:
         coded = Coding.objects.filter(answer=OuterRef("pk"), coder=coder, theme=f.theme)
-        answers = answers.filter(Exists(coded))
+        answers = answers.filter(exists(coded))
     if "=" in f.attribute:
         key, value = f.attribute.split("=", 1)
         answers = answers.filter(**{f"respondent__attributes__{key.strip()}": value.strip()})
@@ -190,5 +190,5 @@ def _ids(question_id: int, coder_id: int, filters: Filters, only_mine: bool) -> 
     The same for every answer a coder moves to, and building it costs more than
     running it: built once per worker.
     """
-    answers = _answers(question_id, coder_id, filters, only_mine, Exists=_Probe)
+    answers = _answers(question_id, coder_id, filters, only_mine, exists=_Probe)
     return answers.order_by().values_list("id").query.sql_with_params()

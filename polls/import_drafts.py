@@ -36,7 +36,7 @@ def make(
     All of it or nothing (a savepoint); `answers`, one per spec, may be made as
     they are asked for.
     """
-    poll = Poll.objects.filter(project__draft_of=pending).first() if pending.pk else None
+    poll = _draft(pending).first() if pending.pk else None
     if poll is None and not _can_draft(pending, fields):
         return False
     with transaction.atomic():
@@ -52,6 +52,11 @@ def make(
     return True
 
 
+def _draft(pending: PendingImport):
+    """The upload's draft poll, as a queryset (empty without one)."""
+    return Poll.objects.filter(project__draft_of=pending)
+
+
 def _can_draft(pending: PendingImport, fields: PollFields) -> bool:
     """A new poll, from an upload already saved (its draft's project refers to it)."""
     return pending.pk is not None and not pending.project.polls.filter(title=fields.title).exists()
@@ -59,7 +64,7 @@ def _can_draft(pending: PendingImport, fields: PollFields) -> bool:
 
 def discard_draft(pending: PendingImport) -> None:
     """Delete the upload's draft, keeping the upload."""
-    Poll.objects.filter(project__draft_of=pending).delete_at_once()
+    _draft(pending).delete_at_once()
     Project.objects.filter(draft_of=pending).delete()
 
 
@@ -72,7 +77,7 @@ def discard(uploads) -> None:
 def publish(pending: PendingImport, user) -> Poll | None:
     """Move the draft into the upload's project and forget the upload; None if there
     is no draft, or if a poll of that title appeared in the project meanwhile."""
-    poll = Poll.objects.filter(project__draft_of=pending).first()
+    poll = _draft(pending).first()
     if poll is None:
         return None
     try:

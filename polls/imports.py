@@ -471,7 +471,17 @@ def _infer(survey: RawSurvey, pending: PendingImport):
 
 def current_specs(pending: PendingImport) -> list[QuestionSpec]:
     """The questions as the preview page shows them now."""
-    return [_spec(q["spec"]) for q in _current_preview(pending)["questions"]]
+    return _shown(_current_preview(pending))
+
+
+def _shown(found: dict) -> list[QuestionSpec]:
+    return [_spec(q["spec"]) for q in found["questions"]]
+
+
+def _problem(found: dict) -> ImportProblem | None:
+    """The problem a worked-out preview names, if any (`found` is a copy)."""
+    problem = found["problem"]
+    return ImportProblem(problem.pop("message"), **problem) if problem else None
 
 
 def preview(pending: PendingImport) -> Preview:
@@ -482,7 +492,6 @@ def preview(pending: PendingImport) -> Preview:
     scale) is shown as a problem on the page instead of being refused.
     """
     found = _current_preview(pending)
-    problem = found["problem"]
     return Preview(
         pending,
         SurveySummary(
@@ -497,7 +506,7 @@ def preview(pending: PendingImport) -> Preview:
             )
             for q in found["questions"]
         ],
-        ImportProblem(problem.pop("message"), **problem) if problem else None,
+        _problem(found),
     )
 
 
@@ -524,7 +533,7 @@ def _current_preview(pending: PendingImport) -> dict:
 
 def _as_shown(found: dict) -> dict:
     """The corrections the preview's form makes when sent back unchanged."""
-    return schema_from_form({}, [_spec(q["spec"]) for q in found["questions"]])
+    return schema_from_form({}, _shown(found))
 
 
 def _read(pending: PendingImport, source) -> tuple[RawSurvey, list[QuestionSpec], ImportProblem]:
@@ -550,15 +559,12 @@ def _work_out(pending: PendingImport, survey, specs, problem) -> dict:
     ]
 
     def interpreted() -> Iterator[Answers]:
-        for entry, question, spec in zip(questions, survey.questions, specs, strict=True):
-            answers = interpret_one(survey, question, spec)
+        for entry, spec, answers in zip(questions, specs, _answers(survey, specs), strict=True):
             entry.update(
                 answered=len(answers),
                 other_texts=answers.with_other_text(),
                 samples=[_describe(a, spec)[:SAMPLE_CHARS] for a in answers[:SAMPLES]],
             )
-            for column in question.columns:
-                column.cells = []  # worked out: let go of its cells
             yield answers
 
     drafted = False
@@ -676,9 +682,8 @@ def confirm(pending: PendingImport, user) -> ImportResult:
     confirmation; without one (responses added to a poll of that title), import now."""
     if pending.preview and pending.preview.get("drafted"):
         found = _current_preview(pending)
-        if found["problem"]:
-            problem = found["problem"]
-            raise ImportProblem(problem.pop("message"), **problem)
+        if (problem := _problem(found)) is not None:
+            raise problem
         poll = import_drafts.publish(pending, user)
         if poll is not None:
             count, skipped = found["respondents"], found["skipped_previews"]
